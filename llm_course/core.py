@@ -6,7 +6,7 @@ Docs: https://llm-course.github.io/llm_course/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c003
 from __future__ import annotations
-import configparser, dataclasses, functools, importlib.util, os, random, sys, time
+import configparser, dataclasses, functools, importlib.util, inspect, os, random, sys, time, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -191,16 +191,17 @@ STDLIB_MODULES = """abc argparse array ast asyncio base64 bisect builtins calend
 
 def module_docs(name:str) -> str:
     "The docstrings of module `name` and of its public classes, methods and functions, each under its dotted name"
-    import inspect
-    mod, parts = importlib.import_module(name), []
-    if d := inspect.getdoc(mod): parts.append(f'Module {name}\n\n{d}')
-    for attr, obj in sorted(vars(mod).items()):
-        if attr.startswith('_') or getattr(obj, '__module__', None) != mod.__name__: continue
-        if not (inspect.isclass(obj) or inspect.isroutine(obj)): continue
-        if d := inspect.getdoc(obj): parts.append(f'{name}.{attr}\n\n{d}')
-        if inspect.isclass(obj):
-            parts += [f'{name}.{attr}.{m}\n\n{inspect.getdoc(o)}' for m, o in sorted(vars(obj).items())
-                      if not m.startswith('_') and inspect.isroutine(o) and inspect.getdoc(o)]
+    with warnings.catch_warnings():  # inspecting some modules touches deprecated aliases (typing.io)
+        warnings.simplefilter('ignore', DeprecationWarning)
+        mod = importlib.import_module(name)
+        parts = [f'Module {name}\n\n{d}'] if (d := inspect.getdoc(mod)) else []
+        for attr, obj in sorted(vars(mod).items()):
+            if attr.startswith('_') or getattr(obj, '__module__', None) != mod.__name__: continue
+            if not (inspect.isclass(obj) or inspect.isroutine(obj)): continue
+            if d := inspect.getdoc(obj): parts.append(f'{name}.{attr}\n\n{d}')
+            if inspect.isclass(obj):
+                parts += [f'{name}.{attr}.{m}\n\n{inspect.getdoc(o)}' for m, o in sorted(vars(obj).items())
+                          if not m.startswith('_') and inspect.isroutine(o) and inspect.getdoc(o)]
     return '\n\n'.join(parts)
 
 def embedded_texts() -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""How good is a language model? The validation loss, its exponential (perplexity), the tokenizer-independent bits per byte, and a sliding window for texts longer than the context, checked against the model's own Hugging Face loss.
+"""How good is a model? Loss, perplexity and bits per byte with a sliding window; multiple-choice scoring by log-likelihood; accuracy, precision, recall, F1 and the confusion matrix; k-fold cross-validation; BLEU and ROUGE from n-gram counts; distinct-n and side-by-side samples. Each one equal to the reference library's.
 
 Docs: https://llm-course.github.io/llm_course/evaluation.html.md"""
 
@@ -6,13 +6,17 @@ Docs: https://llm-course.github.io/llm_course/evaluation.html.md"""
 
 # %% ../nbs/06_evaluation.ipynb #c003
 from __future__ import annotations
-import math
+import math, re
+from collections import Counter
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['evaluate_stream', 'perplexity', 'plot_losses']
+__all__ = ['evaluate_stream', 'perplexity', 'plot_losses', 'choice_logprobs', 'multiple_choice', 'harness_model',
+           'confusion_matrix', 'classification_metrics', 'plot_confusion', 'kfold_indices', 'cross_validate',
+           'tokenize_13a', 'ngrams', 'bleu', 'rouge_tokens', 'lcs_length', 'rouge_pair', 'rouge', 'distinct_n']
 
 # %% ../nbs/06_evaluation.ipynb #c004
+import numpy as np
 import torch
 import torch.nn.functional as F
 from .core import UsageError
@@ -59,7 +63,7 @@ def perplexity(
     loss = nll / n_tok
     return {'loss': loss, 'perplexity': math.exp(loss), 'bits_per_byte': nll / math.log(2) / n_bytes, 'tokens': n_tok, 'bytes': n_bytes}
 
-# %% ../nbs/06_evaluation.ipynb #c024
+# %% ../nbs/06_evaluation.ipynb #c026
 def plot_losses(rows:list[dict], path:Path|None=None, title:str=''):
     "Plot train and validation loss from log rows; save to `path` if given; return the figure"
     import matplotlib; import matplotlib.pyplot as plt
@@ -70,3 +74,188 @@ def plot_losses(rows:list[dict], path:Path|None=None, title:str=''):
     ax.set_xlabel('optimizer step'); ax.set_ylabel('loss (nats/token)'); ax.set_title(title); ax.legend(); fig.tight_layout()
     if path: fig.savefig(path, dpi=100); plt.close(fig)
     return fig
+
+# %% ../nbs/06_evaluation.ipynb #c029
+@torch.no_grad()
+def choice_logprobs(model, tokenizer, context:str, choices:list[str]) -> list[float]:
+    "Sum of log-probabilities of each continuation in `choices` after `context`"
+    n_sp = len(context) - len(context.rstrip())   # a trailing space belongs to the continuation's first token
+    if n_sp: context, choices = context[:-n_sp], [context[-n_sp:] + c for c in choices]
+    enc = lambda t: tokenizer(t, add_special_tokens=False)['input_ids']
+    start = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    ctx = start + enc(context)
+    if not ctx: raise UsageError("choice_logprobs: empty context and no end-of-text token to start from")
+    block, device, out = model.config.block_size, next(model.parameters()).device, []
+    for c in choices:
+        whole = start + enc(context + c)   # encode together, so tokens that straddle the boundary are the real ones
+        cont = whole[len(ctx):]
+        if not cont: raise UsageError(f"choice {c!r} encodes to no tokens")
+        ids = whole[-block - 1:]
+        logits = model(torch.tensor([ids[:-1]], device=device)).logits[0, -len(cont):].float()
+        out.append(torch.log_softmax(logits, -1).gather(1, torch.tensor(cont, device=device)[:, None]).sum().item())
+    return out
+
+def multiple_choice(model, tokenizer, tasks:list[dict]) -> dict:
+    "Accuracy on `tasks` (dicts with `context`, `choices`, `label`), raw and normalised by bytes"
+    if not tasks: raise UsageError("multiple_choice: no tasks given")
+    hits = hits_norm = 0
+    for t in tasks:
+        lp = choice_logprobs(model, tokenizer, t['context'], t['choices'])
+        norm = [l / max(1, len(c.encode())) for l, c in zip(lp, t['choices'])]
+        hits += max(range(len(lp)), key=lp.__getitem__) == t['label']
+        hits_norm += max(range(len(norm)), key=norm.__getitem__) == t['label']
+    return {'accuracy': hits / len(tasks), 'accuracy_norm': hits_norm / len(tasks), 'tasks': len(tasks)}
+
+# %% ../nbs/06_evaluation.ipynb #c036
+def harness_model(model, tokenizer, batch_size:int=8):
+    "An lm-evaluation-harness `HFLM` around an in-memory model, for `lm_eval.simple_evaluate(model=...)`"
+    try: from lm_eval.models.huggingface import HFLM
+    except ImportError: raise UsageError("lm-evaluation-harness is not installed: pip install lm-eval") from None
+    return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, max_length=model.config.block_size,
+                add_bos_token=tokenizer.bos_token_id is not None)
+
+# %% ../nbs/06_evaluation.ipynb #c040
+def confusion_matrix(y_true, y_pred, labels=None) -> tuple[np.ndarray, list]:
+    "Counts of true label `i` predicted as `j`, and the labels in order"
+    y_true, y_pred = list(y_true), list(y_pred)
+    if len(y_true) != len(y_pred): raise UsageError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}; they must pair up")
+    if not y_true: raise UsageError("no predictions to score: y_true and y_pred are empty")
+    labels = sorted(set(y_true) | set(y_pred)) if labels is None else list(labels)
+    idx = {l: i for i, l in enumerate(labels)}
+    cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for t, p in zip(y_true, y_pred):
+        if t in idx and p in idx: cm[idx[t], idx[p]] += 1
+    return cm, labels
+
+# %% ../nbs/06_evaluation.ipynb #c041
+def _ratio(a, b): return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
+
+def classification_metrics(y_true, y_pred, labels=None) -> dict:
+    "Accuracy, macro precision/recall/F1, per-class metrics and the confusion matrix"
+    cm, labels = confusion_matrix(y_true, y_pred, labels)
+    tp = np.diag(cm).astype(float); pred, true = cm.sum(0), cm.sum(1)
+    p, r = _ratio(tp, pred), _ratio(tp, true)
+    f1 = _ratio(2 * p * r, p + r)
+    per_class = {l: {'precision': float(p[i]), 'recall': float(r[i]), 'f1': float(f1[i]), 'support': int(true[i])} for i, l in enumerate(labels)}
+    return {'accuracy': float(tp.sum() / cm.sum()), 'precision': float(p.mean()), 'recall': float(r.mean()), 'f1': float(f1.mean()),
+            'per_class': per_class, 'confusion': cm.tolist(), 'labels': labels}
+
+# %% ../nbs/06_evaluation.ipynb #c045
+def plot_confusion(metrics:dict, ax=None, title:str=''):
+    "Draw the confusion matrix of `classification_metrics`' result"
+    import matplotlib.pyplot as plt
+    cm, labels = np.array(metrics['confusion']), metrics['labels']
+    if ax is None: _, ax = plt.subplots(figsize=(3.2, 3.2))
+    ax.imshow(cm, cmap='Blues')
+    for (i, j), v in np.ndenumerate(cm): ax.text(j, i, str(v), ha='center', va='center', color='white' if v > cm.max() / 2 else 'black')
+    ax.set_xticks(range(len(labels)), labels); ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title(title)
+    return ax
+
+# %% ../nbs/06_evaluation.ipynb #c047
+def kfold_indices(y, k:int=5, seed:int=0, stratified:bool=True) -> list[np.ndarray]:
+    "`k` disjoint index arrays covering `range(len(y))`, each with the class shares of `y` when `stratified`"
+    n = len(y)
+    if not 2 <= k <= n: raise UsageError(f"k={k}: need 2 <= k <= {n} (the number of examples)")
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(np.asarray(y) == c) for c in sorted(set(y))] if stratified else [np.arange(n)]
+    folds = [[] for _ in range(k)]
+    offset = 0
+    for g_ in groups:
+        for j, i in enumerate(rng.permutation(g_)): folds[(offset + j) % k].append(i)
+        offset += len(g_)
+    return [np.sort(np.array(f, dtype=np.int64)) for f in folds]
+
+def cross_validate(fit_predict, x, y, k:int=5, seed:int=0, stratified:bool=True, metric:str='accuracy') -> dict:
+    "Mean and standard deviation of `metric` (a key of `classification_metrics`) over `k` folds"
+    x, y = np.asarray(x, dtype=object), np.asarray(y)
+    scores = []
+    for test in kfold_indices(y.tolist(), k, seed, stratified):
+        train = np.setdiff1d(np.arange(len(y)), test)
+        scores.append(classification_metrics(y[test].tolist(), list(fit_predict(x[train].tolist(), y[train].tolist(), x[test].tolist())))[metric])
+    return {'scores': scores, 'mean': float(np.mean(scores)), 'std': float(np.std(scores)), 'metric': metric, 'k': k}
+
+# %% ../nbs/06_evaluation.ipynb #c053
+_13A = [(re.compile(r'([\{-\~\[-\` -\&\(-\+\:-\@\/])'), r' \1 '), (re.compile(r'([^0-9])([\.,])'), r'\1 \2 '),
+        (re.compile(r'([\.,])([^0-9])'), r' \1 \2'), (re.compile(r'([0-9])(-)'), r'\1 \2 ')]
+
+def tokenize_13a(line:str) -> list[str]:
+    "Split `line` into tokens as mteval-v13a (and sacreBLEU's default) does"
+    line = line.rstrip().replace('<skipped>', '').replace('-\n', '').replace('\n', ' ')
+    if '&' in line: line = line.replace('&quot;', '"').replace('&amp;', '&').replace('&lt;', '<').replace('&gt;', '>')
+    line = f' {line} '
+    for pat, rep in _13A: line = pat.sub(rep, line)
+    return line.split()
+
+def ngrams(tokens:list, n:int) -> Counter:
+    "Counts of the `n`-grams of `tokens`"
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+# %% ../nbs/06_evaluation.ipynb #c055
+def _pair_check(hypotheses, references):
+    hypotheses, references = list(hypotheses), list(references)
+    if len(hypotheses) != len(references): raise UsageError(f"{len(hypotheses)} hypotheses but {len(references)} references: give one reference per hypothesis")
+    if not hypotheses: raise UsageError("no hypotheses to score")
+    return hypotheses, references
+
+def bleu(hypotheses:list[str], references:list[str], max_n:int=4) -> float:
+    "Corpus BLEU (0-100) with one reference per hypothesis: sacreBLEU's defaults (13a tokens, exp smoothing)"
+    hypotheses, references = _pair_check(hypotheses, references)
+    correct, total, hyp_len, ref_len = [0] * max_n, [0] * max_n, 0, 0
+    for h, r in zip(hypotheses, references):
+        ht, rt = tokenize_13a(h), tokenize_13a(r)
+        hyp_len += len(ht); ref_len += len(rt)
+        for n in range(1, max_n + 1):
+            hc, rc = ngrams(ht, n), ngrams(rt, n)
+            correct[n - 1] += sum(min(c, rc[g]) for g, c in hc.items()); total[n - 1] += max(0, len(ht) - n + 1)
+    if not any(correct): return 0.0
+    bp = 1.0 if hyp_len >= ref_len else (math.exp(1 - ref_len / hyp_len) if hyp_len else 0.0)
+    logs, smooth = [], 1.0
+    for c, t in zip(correct, total):
+        if t == 0: break
+        if c == 0: smooth *= 2; p = 100.0 / (smooth * t)
+        else: p = 100.0 * c / t
+        logs.append(math.log(p))
+    logs += [-9999999999] * (max_n - len(logs))   # an order with no n-grams at all scores as sacreBLEU's floored log(0)
+    return bp * math.exp(sum(logs) / max_n)
+
+# %% ../nbs/06_evaluation.ipynb #c062
+def rouge_tokens(text:str) -> list[str]:
+    "Lowercased alphanumeric tokens, as `rouge-score` makes them (no stemming)"
+    return re.sub(r'[^a-z0-9]+', ' ', text.lower()).split()
+
+def lcs_length(a:list, b:list) -> int:
+    "Length of the longest common subsequence of `a` and `b` (dynamic programming, one row at a time)"
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b): cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+def _f(overlap, n_hyp, n_ref):
+    p, r = overlap / max(n_hyp, 1), overlap / max(n_ref, 1)
+    return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+# %% ../nbs/06_evaluation.ipynb #c064
+def rouge_pair(hypothesis:str, reference:str) -> dict:
+    "ROUGE-1, ROUGE-2 and ROUGE-L F-measures of one hypothesis against one reference"
+    h, r = rouge_tokens(hypothesis), rouge_tokens(reference)
+    out = {}
+    for n in (1, 2):
+        hc, rc = ngrams(h, n), ngrams(r, n)
+        out[f'rouge{n}'] = _f(sum(min(c, rc[g]) for g, c in hc.items()), sum(hc.values()), sum(rc.values()))
+    out['rougeL'] = _f(lcs_length(r, h), len(h), len(r)) if h and r else 0.0
+    return out
+
+def rouge(hypotheses:list[str], references:list[str]) -> dict:
+    "Mean ROUGE-1/2/L F-measure (0-1) over hypothesis-reference pairs"
+    hypotheses, references = _pair_check(hypotheses, references)
+    scores = [rouge_pair(h, r) for h, r in zip(hypotheses, references)]
+    return {k: sum(s[k] for s in scores) / len(scores) for k in ('rouge1', 'rouge2', 'rougeL')}
+
+# %% ../nbs/06_evaluation.ipynb #c068
+def distinct_n(texts:list[str], n:int=2) -> float:
+    "Distinct `n`-grams over all `n`-grams of the whitespace tokens of `texts`"
+    grams = Counter(g for t in texts for g in ngrams(t.split(), n).elements())
+    return len(grams) / max(1, sum(grams.values()))
