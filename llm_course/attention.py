@@ -9,20 +9,20 @@ from __future__ import annotations
 import math
 
 # %% auto #0
-__all__ = ['causal_mask', 'attention', 'split_heads', 'merge_heads', 'CausalSelfAttention']
+__all__ = ['causal_mask', 'attention', 'rope_angles', 'apply_rope', 'split_heads', 'merge_heads', 'CausalSelfAttention']
 
 # %% ../nbs/03_attention.ipynb #c004
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# %% ../nbs/03_attention.ipynb #c011
+# %% ../nbs/03_attention.ipynb #c012
 def causal_mask(T:int, S:int|None=None, device=None) -> torch.Tensor:
     "Boolean `(T, S)` mask, True where query `i` (at position `S-T+i`) may attend to key `j`"
     S = T if S is None else S
     return torch.ones(T, S, dtype=torch.bool, device=device).tril(diagonal=S - T)
 
-# %% ../nbs/03_attention.ipynb #c015
+# %% ../nbs/03_attention.ipynb #c016
 def attention(
     q:torch.Tensor,           # Queries `(..., T, d_k)`
     k:torch.Tensor,           # Keys `(..., S, d_k)`
@@ -38,7 +38,20 @@ def attention(
     if dropout_p: w = F.dropout(w, dropout_p)
     return w @ v, w
 
-# %% ../nbs/03_attention.ipynb #c022
+# %% ../nbs/03_attention.ipynb #c025
+def rope_angles(positions:torch.Tensor, head_dim:int, base:float=10000.0) -> tuple[torch.Tensor, torch.Tensor]:
+    "Cosines and sines `(B, 1, T, head_dim)` of the rotary angles at `positions` `(B, T)`"
+    inv_freq = base ** (-torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.float32) / head_dim)
+    ang = positions[..., None].float() * inv_freq
+    ang = torch.cat([ang, ang], -1)[:, None]
+    return ang.cos(), ang.sin()
+
+def apply_rope(x:torch.Tensor, cos:torch.Tensor, sin:torch.Tensor) -> torch.Tensor:
+    "Rotate the dimension pairs `(i, i + d/2)` of `x` `(B, H, T, d)` by the angles in `cos`, `sin`"
+    x1, x2 = x.chunk(2, -1)
+    return (x * cos + torch.cat([-x2, x1], -1) * sin).to(x.dtype)
+
+# %% ../nbs/03_attention.ipynb #c029
 def split_heads(x:torch.Tensor, n_head:int) -> torch.Tensor:
     "`(B, T, C)` -> `(B, n_head, T, C // n_head)`"
     B, T, C = x.shape
@@ -49,7 +62,7 @@ def merge_heads(x:torch.Tensor) -> torch.Tensor:
     B, H, T, d = x.shape
     return x.transpose(1, 2).reshape(B, T, H * d)
 
-# %% ../nbs/03_attention.ipynb #c024
+# %% ../nbs/03_attention.ipynb #c031
 class CausalSelfAttention(nn.Module):
     "Multi-head causal self-attention with an optional KV cache"
     def __init__(self, n_embd:int, n_head:int, bias:bool=True, dropout:float=0.0, layer_idx:int=0):
@@ -60,9 +73,10 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
         self.resid_dropout = nn.Dropout(dropout)
 
-    def forward(self, x:torch.Tensor, past_key_values=None, mask:torch.Tensor|None=None) -> torch.Tensor:
-        "`mask`: boolean `(B, 1, T, S)`, needed only for padding; causal masking is built in"
+    def forward(self, x:torch.Tensor, past_key_values=None, mask:torch.Tensor|None=None, rope=None) -> torch.Tensor:
+        "`mask`: boolean `(B, 1, T, S)`, needed only for padding (causal masking is built in); `rope`: `(cos, sin)` or None"
         q, k, v = (split_heads(t, self.n_head) for t in self.c_attn(x).split(x.shape[-1], dim=2))
+        if rope is not None: q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if past_key_values is not None: k, v = past_key_values.update(k, v, self.layer_idx)
         T, S = q.shape[2], k.shape[2]
         if mask is None and T > 1: mask = None if T == S else causal_mask(T, S, x.device)

@@ -43,6 +43,10 @@ class RunConfig:
     block_size:int        # Context length in tokens
     dropout:float         # Dropout probability
     bias:bool             # Biases in linear layers and LayerNorms
+    pos_emb:str           # Positions: `learned` (GPT-2) or `rope` (rotary)
+    norm:str              # `layernorm` or `rmsnorm`
+    mlp:str               # `gelu`, `gelu_tanh` (GPT-2's) or `swiglu`
+    tie_embeddings:bool   # Share the token embedding with the output layer
     # training
     batch_size:int        # Sequences per micro-batch
     grad_accum:int        # Micro-batches per optimizer step

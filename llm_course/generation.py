@@ -16,6 +16,7 @@ __all__ = ['filter_logits', 'generate', 'export_model', 'sample_texts']
 import torch
 from transformers import DynamicCache
 from .data import replace_dir
+from .model import write_remote_code
 from .tokenization import hf_tokenizer
 
 # %% ../nbs/08_generation.ipynb #c007
@@ -68,7 +69,7 @@ def generate(
 def export_model(model, tokenizer_json:Path, out:Path) -> Path:
     "Write `model` and the tokenizer in `tokenizer_json` to the folder `out`, loadable by `transformers`"
     out = Path(out); tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
+    model.save_pretrained(tmp); write_remote_code(tmp)
     hf_tokenizer(tokenizer_json).save_pretrained(tmp)
     replace_dir(tmp, out); return out
 

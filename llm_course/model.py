@@ -7,9 +7,11 @@ Docs: https://llm-course.github.io/llm_course/model.html.md"""
 # %% ../nbs/04_model.ipynb #c003
 from __future__ import annotations
 import math
+from pathlib import Path
 
 # %% auto #0
-__all__ = ['GPTConfig', 'config_from_run', 'MLP', 'Block', 'GPT', 'n_params', 'flops_per_token']
+__all__ = ['ARCH_OPTIONS', 'REMOTE_CODE_FILE', 'GPTConfig', 'config_from_run', 'make_norm', 'mlp_hidden', 'MLP', 'Block', 'GPT',
+           'n_params', 'flops_per_token', 'from_gpt2', 'to_gpt2', 'remote_code_source', 'write_remote_code']
 
 # %% ../nbs/04_model.ipynb #c004
 import torch
@@ -18,48 +20,69 @@ from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, DynamicCache, GenerationMixin, PreTrainedModel, PretrainedConfig
 from transformers import initialization as init
 from transformers.modeling_outputs import CausalLMOutputWithPast
-from .attention import CausalSelfAttention, causal_mask
-from .core import RunConfig
+from .attention import CausalSelfAttention, causal_mask, rope_angles
+from .core import RunConfig, UsageError
 
 # %% ../nbs/04_model.ipynb #c007
+ARCH_OPTIONS = {'pos_emb': ('learned', 'rope'), 'norm': ('layernorm', 'rmsnorm'), 'mlp': ('gelu', 'gelu_tanh', 'swiglu')}
+
 class GPTConfig(PretrainedConfig):
     "Architecture of `GPT`"
     model_type = 'llm_course_gpt'
     attribute_map = {'hidden_size': 'n_embd', 'num_attention_heads': 'n_head', 'num_hidden_layers': 'n_layer',
                      'max_position_embeddings': 'block_size'}
     def __init__(self, vocab_size:int=2048, n_layer:int=4, n_head:int=4, n_embd:int=128, block_size:int=128,
-                 dropout:float=0.0, bias:bool=True, initializer_range:float=0.02, tie_word_embeddings:bool=True, **kwargs):
+                 dropout:float=0.0, bias:bool=True, pos_emb:str='learned', norm:str='layernorm', mlp:str='gelu',
+                 rope_base:float=10000.0, norm_eps:float=1e-5, initializer_range:float=0.02, tie_word_embeddings:bool=True, **kwargs):
+        for k, v in dict(pos_emb=pos_emb, norm=norm, mlp=mlp).items():
+            if v not in ARCH_OPTIONS[k]: raise ValueError(f"{k}={v!r}: use one of {', '.join(ARCH_OPTIONS[k])}")
+        if n_embd % n_head: raise ValueError(f"n_embd={n_embd} must be divisible by n_head={n_head}")
         self.vocab_size, self.n_layer, self.n_head, self.n_embd, self.block_size = vocab_size, n_layer, n_head, n_embd, block_size
-        self.dropout, self.bias, self.initializer_range = dropout, bias, initializer_range
+        self.dropout, self.bias, self.pos_emb, self.norm, self.mlp = dropout, bias, pos_emb, norm, mlp
+        self.rope_base, self.norm_eps, self.initializer_range = rope_base, norm_eps, initializer_range
         super().__init__(tie_word_embeddings=tie_word_embeddings, **kwargs)
 
 # %% ../nbs/04_model.ipynb #c009
 def config_from_run(cfg:RunConfig, vocab_size:int, **kwargs) -> GPTConfig:
     "The `GPTConfig` of run settings `cfg` for a tokenizer of `vocab_size` tokens"
-    if cfg.n_embd % cfg.n_head: raise ValueError(f"n_embd={cfg.n_embd} must be divisible by n_head={cfg.n_head}")
-    return GPTConfig(vocab_size=vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-                     block_size=cfg.block_size, dropout=cfg.dropout, bias=cfg.bias, **kwargs)
+    try: return GPTConfig(vocab_size=vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd, block_size=cfg.block_size,
+                          dropout=cfg.dropout, bias=cfg.bias, pos_emb=cfg.pos_emb, norm=cfg.norm, mlp=cfg.mlp,
+                          tie_word_embeddings=cfg.tie_embeddings, **kwargs)
+    except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/04_model.ipynb #c011
+def make_norm(config:GPTConfig) -> nn.Module:
+    "The normalisation layer `config.norm` asks for"
+    if config.norm == 'rmsnorm': return nn.RMSNorm(config.n_embd, eps=config.norm_eps)
+    return nn.LayerNorm(config.n_embd, eps=config.norm_eps, bias=config.bias)
+
+def mlp_hidden(config:GPTConfig) -> int:
+    "Hidden width of the MLP: 4C, or about 8C/3 (a multiple of 32) for SwiGLU"
+    return 4 * config.n_embd if config.mlp != 'swiglu' else 32 * math.ceil(8 * config.n_embd / 3 / 32)
+
 class MLP(nn.Module):
-    "Position-wise feed-forward network: `C -> 4C -> GELU -> C`"
+    "Position-wise feed-forward network: `C -> hidden -> activation -> C`"
     def __init__(self, config:GPTConfig):
         super().__init__()
-        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
-        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        h, self.kind = mlp_hidden(config), config.mlp
+        self.c_fc = nn.Linear(config.n_embd, 2 * h if self.kind == 'swiglu' else h, bias=config.bias)
+        self.c_proj = nn.Linear(h, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
-    def forward(self, x): return self.dropout(self.c_proj(F.gelu(self.c_fc(x))))
+    def forward(self, x):
+        h = self.c_fc(x)
+        if self.kind == 'swiglu': a, b = h.chunk(2, -1); h = F.silu(a) * b
+        else: h = F.gelu(h, approximate='tanh' if self.kind == 'gelu_tanh' else 'none')
+        return self.dropout(self.c_proj(h))
 
 class Block(nn.Module):
-    "Pre-norm transformer block: `x + attn(ln(x))`, then `x + mlp(ln(x))`"
+    "Pre-norm transformer block: `x + attn(norm(x))`, then `x + mlp(norm(x))`"
     def __init__(self, config:GPTConfig, layer_idx:int):
         super().__init__()
-        self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.ln_1, self.ln_2 = make_norm(config), make_norm(config)
         self.attn = CausalSelfAttention(config.n_embd, config.n_head, config.bias, config.dropout, layer_idx)
-        self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
-    def forward(self, x, past_key_values=None, mask=None):
-        x = x + self.attn(self.ln_1(x), past_key_values, mask)
+    def forward(self, x, past_key_values=None, mask=None, rope=None):
+        x = x + self.attn(self.ln_1(x), past_key_values, mask, rope)
         return x + self.mlp(self.ln_2(x))
 
 # %% ../nbs/04_model.ipynb #c013
@@ -74,9 +97,9 @@ class GPT(PreTrainedModel, GenerationMixin):
     def __init__(self, config:GPTConfig):
         super().__init__(config)
         self.transformer = nn.ModuleDict(dict(
-            wte=nn.Embedding(config.vocab_size, config.n_embd), wpe=nn.Embedding(config.block_size, config.n_embd),
-            drop=nn.Dropout(config.dropout), h=nn.ModuleList(Block(config, i) for i in range(config.n_layer)),
-            ln_f=nn.LayerNorm(config.n_embd, bias=config.bias)))
+            wte=nn.Embedding(config.vocab_size, config.n_embd), drop=nn.Dropout(config.dropout),
+            h=nn.ModuleList(Block(config, i) for i in range(config.n_layer)), ln_f=make_norm(config)))
+        if config.pos_emb == 'learned': self.transformer['wpe'] = nn.Embedding(config.block_size, config.n_embd)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.post_init()
 
@@ -85,9 +108,9 @@ class GPT(PreTrainedModel, GenerationMixin):
         std = self.config.initializer_range
         if isinstance(module, (nn.Linear, nn.Embedding)): init.normal_(module.weight, mean=0.0, std=std)
         if isinstance(module, nn.Linear) and module.bias is not None: init.zeros_(module.bias)
-        if isinstance(module, nn.LayerNorm):
+        if isinstance(module, (nn.LayerNorm, nn.RMSNorm)):
             init.ones_(module.weight)
-            if module.bias is not None: init.zeros_(module.bias)
+            if getattr(module, 'bias', None) is not None: init.zeros_(module.bias)
         if isinstance(module, (CausalSelfAttention, MLP)): init.normal_(module.c_proj.weight, mean=0.0, std=std / math.sqrt(2 * self.config.n_layer))
 
     def get_input_embeddings(self): return self.transformer.wte
@@ -113,8 +136,11 @@ def _forward(self:GPT, input_ids:torch.LongTensor, attention_mask:torch.Tensor|N
         raise ValueError(f"{past + T} tokens exceed the context of {self.config.block_size} (block_size); shorten the input")
     if position_ids is None: position_ids = torch.arange(past, past + T, device=input_ids.device)[None]
     mask = _padding_mask(attention_mask, T, past + T) if attention_mask is not None and not attention_mask.all() else None
-    x = self.transformer.drop(self.transformer.wte(input_ids) + self.transformer.wpe(position_ids))
-    for block in self.transformer.h: x = block(x, past_key_values, mask)
+    x, rope = self.transformer.wte(input_ids), None
+    if self.config.pos_emb == 'learned': x = x + self.transformer.wpe(position_ids)
+    else: rope = rope_angles(position_ids.expand(B, -1), self.config.n_embd // self.config.n_head, self.config.rope_base)
+    x = self.transformer.drop(x)
+    for block in self.transformer.h: x = block(x, past_key_values, mask, rope)
     x = self.transformer.ln_f(x)
     logits = self.lm_head(x[:, -logits_to_keep:] if logits_to_keep else x)
     loss = None
@@ -131,9 +157,76 @@ AutoModelForCausalLM.register(GPTConfig, GPT, exist_ok=True)
 def n_params(model:nn.Module, non_embedding:bool=True) -> int:
     "Parameters of `model` (tied weights once), without position embeddings when `non_embedding`"
     n = sum(p.numel() for p in model.parameters())
-    return n - model.transformer.wpe.weight.numel() if non_embedding else n
+    return n - model.transformer.wpe.weight.numel() if non_embedding and 'wpe' in model.transformer else n
 
 def flops_per_token(model:GPT) -> float:
     "Training FLOPs per token (forward + backward): `6N + 12 L C T`"
     c = model.config
     return 6 * n_params(model) + 12 * c.n_layer * c.n_embd * c.block_size
+
+# %% ../nbs/04_model.ipynb #c041
+def _gpt2_names(n_layer:int):
+    "Pairs (ours, GPT-2's) of parameter names, with whether GPT-2 stores the weight transposed (`Conv1D`)"
+    pairs = [('transformer.wte.weight', 'transformer.wte.weight', False), ('transformer.wpe.weight', 'transformer.wpe.weight', False),
+             ('transformer.ln_f.weight', 'transformer.ln_f.weight', False), ('transformer.ln_f.bias', 'transformer.ln_f.bias', False)]
+    for i in range(n_layer):
+        for part in ('ln_1', 'ln_2'):
+            for w in ('weight', 'bias'): pairs.append((f'transformer.h.{i}.{part}.{w}',) * 2 + (False,))
+        for part in ('attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'):
+            pairs += [(f'transformer.h.{i}.{part}.weight',) * 2 + (True,), (f'transformer.h.{i}.{part}.bias',) * 2 + (False,)]
+    return pairs
+
+def from_gpt2(gpt2) -> GPT:
+    "Our `GPT` with the weights of a transformers `GPT2LMHeadModel`"
+    c = gpt2.config
+    acts = {'gelu_new': 'gelu_tanh', 'gelu_pytorch_tanh': 'gelu_tanh', 'gelu': 'gelu'}
+    if c.activation_function not in acts: raise ValueError(f"activation {c.activation_function!r} has no counterpart here")
+    model = GPT(GPTConfig(vocab_size=c.vocab_size, n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd, block_size=c.n_positions,
+                          mlp=acts[c.activation_function], norm_eps=c.layer_norm_epsilon, tie_word_embeddings=c.tie_word_embeddings))
+    theirs, ours = gpt2.state_dict(), {}
+    for o, t, transposed in _gpt2_names(c.n_layer): ours[o] = theirs[t].t() if transposed else theirs[t]
+    if not c.tie_word_embeddings: ours['lm_head.weight'] = theirs['lm_head.weight']
+    model.load_state_dict(ours, strict=False)
+    return model
+
+# %% ../nbs/04_model.ipynb #c042
+def to_gpt2(model:GPT):
+    "A transformers `GPT2LMHeadModel` with the weights of `model` (which must use GPT-2's options)"
+    from transformers import GPT2Config, GPT2LMHeadModel
+    c = model.config
+    if (c.pos_emb, c.norm, c.bias) != ('learned', 'layernorm', True) or c.mlp == 'swiglu':
+        raise ValueError("to_gpt2 needs GPT-2's options: pos_emb='learned', norm='layernorm', bias=True, mlp='gelu' or 'gelu_tanh'")
+    g = GPT2LMHeadModel(GPT2Config(vocab_size=c.vocab_size, n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd, n_positions=c.block_size,
+                                   activation_function='gelu_new' if c.mlp == 'gelu_tanh' else 'gelu', layer_norm_epsilon=c.norm_eps,
+                                   tie_word_embeddings=c.tie_word_embeddings, resid_pdrop=c.dropout, embd_pdrop=c.dropout, attn_pdrop=c.dropout))
+    ours, theirs = model.state_dict(), {}
+    for o, t, transposed in _gpt2_names(c.n_layer): theirs[t] = ours[o].t() if transposed else ours[o]
+    if not c.tie_word_embeddings: theirs['lm_head.weight'] = ours['lm_head.weight']
+    g.load_state_dict(theirs, strict=False)
+    return g.eval()
+
+# %% ../nbs/04_model.ipynb #c048
+REMOTE_CODE_FILE = 'modeling_llm_course_gpt.py'
+
+def remote_code_source() -> str:
+    "Source of a standalone modeling file for `GPT`: the classes of this module and the attention they use"
+    import inspect
+    from llm_course import attention as A, model as M  # the exported modules, whose source files inspect can read
+    objs = [A.causal_mask, A.split_heads, A.merge_heads, A.rope_angles, A.apply_rope, A.CausalSelfAttention,
+            M.GPTConfig, M.make_norm, M.mlp_hidden, M.MLP, M.Block, M._padding_mask, M.GPT, M._forward]
+    header = ('"""GPT model of llm_course, standalone: imports only torch and transformers. Generated by llm_course.model.write_remote_code."""\n'
+              'from __future__ import annotations\nimport math\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n'
+              'from transformers import DynamicCache, GenerationMixin, PreTrainedModel, PretrainedConfig\n'
+              'from transformers import initialization as init\nfrom transformers.modeling_outputs import CausalLMOutputWithPast\n\n'
+              f'ARCH_OPTIONS = {ARCH_OPTIONS!r}\n\n')
+    return header + '\n\n'.join(inspect.getsource(o) for o in objs) + '\nGPT.forward = _forward\n'
+
+def write_remote_code(folder:Path):
+    "Add the standalone modeling file to a saved model `folder` and point its `config.json` at it"
+    import json
+    folder = Path(folder)
+    (folder/REMOTE_CODE_FILE).write_text(remote_code_source())
+    cfg = json.loads((folder/'config.json').read_text())
+    mod = REMOTE_CODE_FILE[:-3]
+    cfg['auto_map'] = {'AutoConfig': f'{mod}.GPTConfig', 'AutoModelForCausalLM': f'{mod}.GPT'}
+    (folder/'config.json').write_text(json.dumps(cfg, indent=2))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['GPT2_SPLIT_PATTERN', 'CharTokenizer', 'bytes_to_unicode', 'learn_merges', 'BPETokenizer', 'hf_tokenizer',
-           'pack_tokens', 'read_tokens', 'TokenStream']
+           'pack_tokens', 'read_tokens', 'TokenStream', 'blocks_dataset']
 
 # %% ../nbs/02_tokenization.ipynb #c004
 import numpy as np
@@ -145,11 +145,25 @@ def _bpe(self:BPETokenizer, chunk:bytes) -> list[int]:
     ids = self.cache[chunk] = [self.encoder[p] for p in parts]
     return ids
 
-def _encode(self:BPETokenizer, text:str) -> list[int]:
-    "Token ids of `text`; special tokens in it are recognised"
+def _check_text(text:str):
+    "Refuse text that has no UTF-8 form (lone surrogates), naming where"
+    try: text.encode('utf-8')
+    except UnicodeEncodeError as e:
+        raise UsageError(f"text has a lone surrogate {text[e.start]!r} at position {e.start}, which is not valid Unicode and "
+                         "has no UTF-8 bytes; repair it first, e.g. text.encode('utf-8', 'replace').decode()") from None
+
+def _encode(self:BPETokenizer, text:str, allowed_special='all') -> list[int]:
+    "Token ids of `text`; special tokens in `allowed_special` ('all', 'none' or a set of names) are recognised"
+    _check_text(text)
+    if allowed_special == 'all': allowed = set(self.special_tokens)
+    elif allowed_special == 'none': allowed = set()
+    else:
+        allowed = set(allowed_special)
+        if bad := allowed - set(self.special_tokens):
+            raise UsageError(f"unknown special token(s) {sorted(bad)}; this tokenizer has {sorted(self.special_tokens) or 'none'}")
     out = []
-    for seg in (self.special_re.split(text) if self.special_re else [text]):
-        if seg in self.special_tokens: out.append(self.special_tokens[seg]); continue
+    for seg in (self.special_re.split(text) if self.special_re and allowed else [text]):
+        if seg in allowed: out.append(self.special_tokens[seg]); continue
         for chunk in self.compiled.findall(seg): out.extend(self._bpe(chunk.encode('utf-8')))
     return out
 
@@ -221,7 +235,7 @@ def hf_tokenizer(path) -> PreTrainedTokenizerFast:
         fast.eos_token = fast.bos_token = fast.pad_token = '<|endoftext|>'
     return fast
 
-# %% ../nbs/02_tokenization.ipynb #c050
+# %% ../nbs/02_tokenization.ipynb #c056
 def pack_tokens(texts, tokenizer:Tokenizer, path, separator:list[int]) -> int:
     "Encode `texts` with `tokenizer`, join them with `separator` ids, write them to `path`; return the token count"
     dtype = np.uint16 if tokenizer.get_vocab_size() <= 2**16 else np.uint32
@@ -238,7 +252,7 @@ def read_tokens(path, vocab_size:int) -> np.memmap:
     "The token stream written by `pack_tokens`, memory-mapped"
     return np.memmap(path, dtype=np.uint16 if vocab_size <= 2**16 else np.uint32, mode='r')
 
-# %% ../nbs/02_tokenization.ipynb #c053
+# %% ../nbs/02_tokenization.ipynb #c059
 class TokenStream:
     "Windows of `block_size + 1` tokens from a memory-mapped token file"
     def __init__(self, path, vocab_size:int, block_size:int):
@@ -264,3 +278,12 @@ class TokenStream:
         for b, i in enumerate(range(0, len(starts), batch_size)):
             if max_batches is not None and b >= max_batches: break
             yield self._stack(starts[i:i + batch_size])
+
+# %% ../nbs/02_tokenization.ipynb #c062
+def blocks_dataset(stream:TokenStream):
+    "A `datasets.Dataset` with an `input_ids` column of consecutive blocks of `block_size + 1` ids"
+    from datasets import Dataset
+    n, b = (len(stream) - 1) // stream.block_size, stream.block_size
+    def gen():
+        for i in range(n): yield {'input_ids': stream.data[i * b:i * b + b + 1].astype(np.int64).tolist()}
+    return Dataset.from_generator(gen)

@@ -44,7 +44,8 @@ print(out[0]['generated_text'])
 """
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert r.stdout.startswith('The for statement') and len(r.stdout.strip()) > len('The for statement')
+    generated = r.stdout[:-1]   # print's newline
+    assert generated.startswith('The for statement') and len(generated) > len('The for statement')
 
 def test_generate_and_evaluate_commands(tiny_run, tmp_path):
     r = llm_course('generate', '--model', tiny_run/'model', '--prompt', 'Return the', '--max-new-tokens', '10')
@@ -69,3 +70,18 @@ def test_default_profile_learns(tmp_path):
     llm_course('pipeline', '--out', tmp_path/'run')
     m = json.loads((tmp_path/'run'/'metrics.json').read_text())
     assert m['profile'] == 'cpu' and m['val_loss'] < m['initial_val_loss'] - 2.0
+
+def test_model_loads_without_llm_course(tiny_run):
+    "The exported folder carries its own modeling file: plain transformers loads it with trust_remote_code=True"
+    code = f"""
+import sys; sys.modules['llm_course'] = None   # as on a machine without llm_course
+from transformers import AutoModelForCausalLM, AutoTokenizer
+m = AutoModelForCausalLM.from_pretrained({str(tiny_run/'model')!r}, trust_remote_code=True)
+t = AutoTokenizer.from_pretrained({str(tiny_run/'model')!r}, trust_remote_code=True)
+ids = t('The for statement', return_tensors='pt')['input_ids']
+print(type(m).__module__, t.decode(m.generate(ids, max_new_tokens=8, do_sample=False)[0]))
+"""
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    module, text = r.stdout[:-1].split(' ', 1)
+    assert module.startswith('transformers_modules') and text.startswith('The for statement') and len(text) > len('The for statement')
