@@ -1,4 +1,4 @@
-"""Our GPT (needs `pip install -e ".[bench]"`) against transformers' GPT2LMHeadModel and rasbt's LLMs-from-scratch GPTModel (PyPI `llms-from-scratch`),
+"""Our GPT (needs `pip install -e ".[bench]"`; llms-from-scratch pulls in TensorFlow for its download helpers) against transformers' GPT2LMHeadModel and rasbt's LLMs-from-scratch GPTModel (PyPI `llms-from-scratch`),
 same shapes, side by side in one process: forward+backward time per token, and generation speed with and without the
 KV cache.
 

@@ -200,4 +200,5 @@ d = { 'settings': { 'branch': 'main',
                                      'llm_course.training.param_groups': ('training.html#param_groups', 'llm_course/training.py'),
                                      'llm_course.training.peak_flops': ('training.html#peak_flops', 'llm_course/training.py'),
                                      'llm_course.training.read_log': ('training.html#read_log', 'llm_course/training.py'),
-                                     'llm_course.training.save_checkpoint': ('training.html#save_checkpoint', 'llm_course/training.py')}}}
+                                     'llm_course.training.save_checkpoint': ('training.html#save_checkpoint', 'llm_course/training.py'),
+                                     'llm_course.training.trackers': ('training.html#trackers', 'llm_course/training.py')}}}

@@ -185,13 +185,19 @@ def _run(args):
         print(json.dumps(res, indent=2)); return
     cfg = run_config(args)
     if args.command == 'train':
-        out = args.out
-        if not (out/'tokens.json').exists(): stage_tokenize(cfg, out)
-        save_config(cfg, out, args.profile)
+        from accelerate import PartialState
         from llm_course.generation import export_model
+        from llm_course.core import pick_device
+        out, state = args.out, PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
+        with state.main_process_first():
+            if state.is_main_process:
+                if not (out/'tokens.json').exists(): stage_tokenize(cfg, out)
+                save_config(cfg, out, args.profile)
         model, m = stage_train(cfg, out, resume=args.resume)
-        export_model(model, out/'tokenizer.json', out/'model')
-        print(f"train: validation loss {m['val_loss']:.3f} after {m['steps']} steps; model in {out/'model'}"); return
+        if state.is_main_process:
+            export_model(model, out/'tokenizer.json', out/'model')
+            print(f"train: validation loss {m['val_loss']:.3f} after {m['steps']} steps; model in {out/'model'}")
+        return
     out = args.out or Path('runs')/f"{args.profile}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, args.overwrite)
     if args.command == 'prepare': out.mkdir(parents=True, exist_ok=True); stage_prepare(cfg, out); save_config(cfg, out, args.profile)

@@ -60,6 +60,8 @@ class RunConfig:
     grad_clip:float       # Clip the gradient norm to this (0: off)
     eval_interval:int     # Evaluate every this many steps
     eval_batches:int      # Batches per evaluation
+    patience:int          # Stop after this many evaluations without a new best validation loss (0: never)
+    trackers:str          # Experiment trackers for Accelerate: `auto` (TensorBoard when installed), `none`, or names
     ckpt_interval:int     # Checkpoint every this many steps
     keep_checkpoints:int  # Keep the last this many checkpoints (plus the best)
     precision:str         # `auto`, `fp32` or `bf16`

@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['GPU_PEAK_FLOPS', 'LOG_FIELDS', 'param_groups', 'lr_at', 'estimate_loss', 'peak_flops', 'save_checkpoint',
-           'latest_checkpoint', 'load_checkpoint', 'read_log', 'fit']
+           'latest_checkpoint', 'load_checkpoint', 'read_log', 'trackers', 'fit']
 
 # %% ../nbs/05_training.ipynb #c004
 import torch
@@ -121,19 +121,31 @@ def _open_log(path:Path, upto_step:int):
 # %% ../nbs/05_training.ipynb #c023
 def _train_step(model, opt, train:TokenStream, cfg:RunConfig, gen, acc:Accelerator) -> float:
     "One optimizer step over `grad_accum` micro-batches; return the mean loss"
-    total = 0.0
+    total, mine = 0.0, slice(acc.process_index * cfg.batch_size, (acc.process_index + 1) * cfg.batch_size)
     for micro in range(cfg.grad_accum):
-        x, y = (t.to(acc.device) for t in train.sample(cfg.batch_size, gen))
+        x, y = train.sample(cfg.batch_size * acc.num_processes, gen)   # the global micro-batch, the same on every process
+        x, y = x[mine].to(acc.device), y[mine].to(acc.device)          # ... of which this process trains on its slice
         ctx = acc.no_sync(model) if micro < cfg.grad_accum - 1 else torch.enable_grad()
         with ctx, acc.autocast():
             loss = F.cross_entropy(model(x).logits.flatten(0, 1).float(), y.flatten())
             acc.backward(loss / cfg.grad_accum)
-        total += loss.item()
+        total += acc.reduce(loss.detach(), 'mean').item()
     if cfg.grad_clip: acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)
     opt.step(); opt.zero_grad(set_to_none=True)
     return total / cfg.grad_accum
 
-# %% ../nbs/05_training.ipynb #c024
+# %% ../nbs/05_training.ipynb #c025
+def trackers(setting:str) -> list[str]|None:
+    "Accelerate `log_with` names for the `trackers` setting"
+    if setting == 'none': return None
+    if setting == 'auto':
+        import importlib.util
+        found = importlib.util.find_spec('tensorboard') or importlib.util.find_spec('tensorboardX')
+        os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')  # tensorboard imports TensorFlow where installed; keep its banner quiet
+        return ['tensorboard'] if found else None
+    return [t.strip() for t in setting.split(',') if t.strip()]
+
+# %% ../nbs/05_training.ipynb #c026
 def fit(
     model:GPT,                 # The model to train (moved to the device here)
     train:TokenStream,         # Training tokens
@@ -147,14 +159,16 @@ def fit(
     "Train `model` on `train` for `cfg.max_steps` steps; return summary metrics"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     device = pick_device(cfg.device)
-    AcceleratorState._reset_state()  # one process may run several fits with different precisions (notebooks, the panel)
-    acc = Accelerator(mixed_precision=pick_precision(cfg.precision, device), cpu=device == 'cpu')
-    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
-                            fused=device == 'cuda')
-    gen = torch.Generator().manual_seed(cfg.seed + acc.process_index)
-    state = {'step': 0, 'best_val': float('inf'), 'best_step': -1, 'tokens': 0, 'train_s': 0.0}
     ckpt = latest_checkpoint(out/'checkpoints') if resume else None
     if resume and ckpt is None: raise UsageError(f"--resume: no checkpoint in {out/'checkpoints'}; run without --resume to start")
+    AcceleratorState._reset_state()  # one process may run several fits with different precisions (notebooks, the panel)
+    acc = Accelerator(mixed_precision=pick_precision(cfg.precision, device), cpu=device == 'cpu',
+                      log_with=trackers(cfg.trackers), project_dir=out)
+    if acc.log_with: acc.init_trackers('llm_course', config={k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))})
+    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
+                            fused=device == 'cuda')
+    gen = torch.Generator().manual_seed(cfg.seed)
+    state = {'step': 0, 'best_val': float('inf'), 'best_step': -1, 'tokens': 0, 'train_s': 0.0, 'bad_evals': 0, 'stopped_early': False}
     if ckpt: state = load_checkpoint(ckpt, model, opt, gen)
     model, opt = acc.prepare(model, opt)
     fwd = torch.compile(model) if cfg.compile else model
@@ -173,21 +187,26 @@ def fit(
             row = {'step': step + 1, 'train_loss': loss, 'lr': lr_at(step, cfg), 'tokens_per_s': tokens_per_step / dt,
                    'mfu': tokens_per_step / dt * fpt / peak / acc.num_processes, 'elapsed_s': state['train_s']}
             if (step + 1) % cfg.eval_interval == 0 or step + 1 == cfg.max_steps:
-                row['val_loss'] = estimate_loss(fwd, val, cfg.batch_size, cfg.eval_batches, acc)
-                if row['val_loss'] < state['best_val']: state.update(best_val=row['val_loss'], best_step=step + 1)
+                row['val_loss'] = estimate_loss(fwd, val, cfg.batch_size * acc.num_processes, cfg.eval_batches, acc)  # same windows for any n
+                if row['val_loss'] < state['best_val']: state.update(best_val=row['val_loss'], best_step=step + 1, bad_evals=0)
+                else: state['bad_evals'] += 1
+                state['stopped_early'] = bool(cfg.patience) and state['bad_evals'] >= cfg.patience
             if log: log.writerow({k: row.get(k, '') for k in LOG_FIELDS}); f.flush()
+            if acc.log_with: acc.log({k: v for k, v in row.items() if k != 'step'}, step=step + 1)
             if on_log: on_log(row)
             bar.set_postfix(loss=f'{loss:.3f}', tok_s=f"{row['tokens_per_s']:,.0f}", mfu=f"{row['mfu']:.1%}", refresh=False)
-            if ((step + 1) % cfg.ckpt_interval == 0 or step + 1 == cfg.max_steps):
+            if (step + 1) % cfg.ckpt_interval == 0 or step + 1 == cfg.max_steps or state['stopped_early']:
                 acc.wait_for_everyone()
                 if acc.is_main_process: save_checkpoint(out/'checkpoints', acc.unwrap_model(model), opt, state, gen, cfg.keep_checkpoints)
+            if state['stopped_early']: break
     finally:
         if f: f.close()
+        if acc.log_with: acc.end_training()
     rows = read_log(out/'log.csv') if acc.is_main_process else []
     last = [r['train_loss'] for r in rows[-max(1, len(rows) // 10):]]
     return {'steps': state['step'], 'train_loss': sum(last) / max(1, len(last)),
             'val_loss': next((r['val_loss'] for r in reversed(rows) if r['val_loss'] is not None), None),
-            'best_val_loss': state['best_val'], 'best_step': state['best_step'], 'tokens': state['tokens'],
+            'best_val_loss': state['best_val'], 'best_step': state['best_step'], 'stopped_early': state['stopped_early'], 'tokens': state['tokens'],
             'tokens_per_s': state['tokens'] / max(state['train_s'], 1e-9), 'train_seconds': state['train_s'],
             'mfu': state['tokens'] / max(state['train_s'], 1e-9) * fpt / peak / acc.num_processes,
             'peak_flops': peak, 'mixed_precision': acc.mixed_precision, 'num_processes': acc.num_processes, 'device': str(acc.device)}
