@@ -156,7 +156,8 @@ def pick_device(pref:str='auto') -> str:
 @functools.lru_cache(maxsize=None)
 def matmul_flops(dtype:torch.dtype=torch.float32, device:str='cpu', n:int=512, reps:int=5) -> float:
     "Measured FLOP/s of an `n`x`n` matrix product in `dtype` on `device` (best of `reps`)"
-    a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
+    g = torch.Generator(device).manual_seed(0)   # its own generator: measuring must not move the run's random state
+    a, b = (torch.randn(n, n, device=device, generator=g).to(dtype) for _ in range(2))
     best = float('inf')
     for _ in range(reps + 1):
         if device == 'cuda': torch.cuda.synchronize()
