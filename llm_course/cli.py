@@ -145,19 +145,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser('train', help='tokenize OUT/dataset (first time) and train, with checkpoints in OUT'); _common(p)
     p.add_argument('--out', type=Path, required=True, help='run folder made by `prepare`')
     p.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in OUT/checkpoints')
-    p = sub.add_parser('evaluate', help='loss, perplexity and bits per byte of a model folder on a corpus')
+    p = sub.add_parser('evaluate', help='loss, perplexity and bits per byte of a model folder on a corpus'); _common(p)
     p.add_argument('--model', type=Path, required=True, help='model folder (e.g. RUN/model)')
-    p.add_argument('--data', default='embedded', help='corpus to score')
+    p.add_argument('--data', help="corpus to score (default: the profile's)")
     p.add_argument('--max-docs', type=int, default=200, help='score at most this many documents')
     p.add_argument('--out', type=Path, help='also write the metrics to this JSON file')
-    p = sub.add_parser('generate', help='sample text from a model folder')
+    p = sub.add_parser('generate', help="sample text from a model folder (defaults: the profile's sampling settings)"); _common(p)
     p.add_argument('--model', type=Path, required=True, help='model folder (e.g. RUN/model)')
-    p.add_argument('--prompt', default='', help='text to continue')
-    p.add_argument('--max-new-tokens', type=int, default=200)
-    p.add_argument('--temperature', type=float, default=0.8)
-    p.add_argument('--top-k', type=int, default=50)
-    p.add_argument('--num-samples', type=int, default=1)
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--prompt', help='text to continue')
+    p.add_argument('--max-new-tokens', type=int)
+    p.add_argument('--temperature', type=float)
+    p.add_argument('--top-k', type=int)
+    p.add_argument('--num-samples', type=int)
+    p.add_argument('--seed', type=int)
     return ap
 
 # %% ../nbs/10_cli.ipynb #c021
@@ -171,19 +171,22 @@ def _run(args):
     "Carry out one parsed command"
     if args.command == 'profiles':
         print(f"profiles in {__import__('llm_course.core').core.settings_path()}: {', '.join(read_profiles())}\n"); print(profile_table()); return
+    cfg = run_config(args)
     if args.command in ('evaluate', 'generate'):
         model, tok = _load_model_dir(args.model)
         if args.command == 'generate':
             from llm_course.generation import sample_texts
-            for s in sample_texts(model, tok, args.prompt, args.num_samples, args.max_new_tokens, args.temperature, args.top_k, args.seed): print(s)
+            pick = lambda given, default: default if given is None else given
+            for s in sample_texts(model, tok, pick(args.prompt, cfg.prompt), pick(args.num_samples, cfg.num_samples),
+                                  pick(args.max_new_tokens, cfg.sample_tokens), pick(args.temperature, cfg.temperature),
+                                  pick(args.top_k, cfg.top_k), pick(args.seed, cfg.seed)): print(s)
             return
         from llm_course.data import load_corpus, normalize_text
         from llm_course.evaluation import perplexity
-        texts = [t for t in map(normalize_text, load_corpus(args.data)['text'][:args.max_docs]) if t]
-        res = {'model': str(args.model), 'data': args.data, 'documents': len(texts), **perplexity(model, texts, tok)}
+        texts = [t for t in map(normalize_text, load_corpus(cfg.data, cfg.doc_chars)['text'][:args.max_docs]) if t]
+        res = {'model': str(args.model), 'data': cfg.data, 'documents': len(texts), **perplexity(model, texts, tok)}
         if args.out: Path(args.out).write_text(json.dumps(res, indent=2))
         print(json.dumps(res, indent=2)); return
-    cfg = run_config(args)
     if args.command == 'train':
         from accelerate import PartialState
         from llm_course.generation import export_model

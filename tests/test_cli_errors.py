@@ -59,3 +59,7 @@ def test_failed_overwrite_loses_nothing(tiny_run, tmp_path):
 def test_resume_without_checkpoint(tmp_path):
     llm_course('prepare', '--profile', 'tiny', '--out', tmp_path/'run')
     assert 'no checkpoint' in fails('train', '--profile', 'tiny', '--out', tmp_path/'run', '--resume')
+
+def test_model_commands_check_profiles_too(tiny_run):
+    assert 'valid profiles' in fails('generate', '--model', tiny_run/'model', '--profile', 'nope')
+    assert 'unknown setting' in fails('evaluate', '--model', tiny_run/'model', '--set', 'temp=2')
