@@ -153,7 +153,7 @@ def fit(
     cfg:RunConfig,             # Run settings
     out:Path,                  # Run folder: `log.csv` and `checkpoints/` go here
     resume:bool=False,         # Continue from the newest checkpoint in `out/checkpoints`
-    on_log=None,               # Called with each log row (a dict), e.g. to draw a live plot
+    on_log=None,               # Called with each log row (a dict), e.g. to draw a live plot; returning True stops the run
     progress:bool=True,        # Show a tqdm bar
 ) -> dict:
     "Train `model` on `train` for `cfg.max_steps` steps; return summary metrics"
@@ -193,7 +193,7 @@ def fit(
                 state['stopped_early'] = bool(cfg.patience) and state['bad_evals'] >= cfg.patience
             if log: log.writerow({k: row.get(k, '') for k in LOG_FIELDS}); f.flush()
             if acc.log_with: acc.log({k: v for k, v in row.items() if k != 'step'}, step=step + 1)
-            if on_log: on_log(row)
+            if on_log and on_log(row) is True: state['stopped_early'] = True   # asked to stop: checkpoint, then end
             bar.set_postfix(loss=f'{loss:.3f}', tok_s=f"{row['tokens_per_s']:,.0f}", mfu=f"{row['mfu']:.1%}", refresh=False)
             if (step + 1) % cfg.ckpt_interval == 0 or step + 1 == cfg.max_steps or state['stopped_early']:
                 acc.wait_for_everyone()
