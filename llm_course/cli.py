@@ -53,7 +53,7 @@ def stage_tokenize(cfg:RunConfig, out:Path, dsd=None) -> dict:
     "Train the tokenizer; write `tokenizer.json`, `train.bin`, `validation.bin` and `tokens.json`"
     from datasets import load_from_disk
     from llm_course.data import write_atomic
-    from llm_course.tokenization import BPETokenizer, CharTokenizer
+    from llm_course.tokenization import BPETokenizer, CharTokenizer, pack_tokens
     if dsd is None:
         if not (out/'dataset').exists(): raise UsageError(f"{out}/dataset not found: run `llm-course prepare --out {out}` first")
         dsd = load_from_disk(str(out/'dataset'))
@@ -63,7 +63,6 @@ def stage_tokenize(cfg:RunConfig, out:Path, dsd=None) -> dict:
         tok = CharTokenizer().train('\n\n'.join(dsd['train']['text']) + '\n\n'); sep = tok.encode('\n\n')
     else: raise UsageError(f"tokenizer={cfg.tokenizer!r}: use bpe or char")
     hf = tok.to_hf(out/'tokenizer.json')
-    from llm_course.tokenization import pack_tokens
     counts = {s: pack_tokens(dsd[s]['text'], hf, out/f'{s}.bin', sep) for s in ('train', 'validation')}
     info = {'tokenizer': cfg.tokenizer, 'vocab_size': tok.vocab_size, **{f'{s}_tokens': n for s, n in counts.items()},
             'validation_bytes': sum(len(t.encode()) + 2 for t in dsd['validation']['text'])}
