@@ -1,4 +1,4 @@
-"""`llm-course prepare / train / evaluate / generate / pipeline / profiles`: each stage of the course as a command that reads and writes a run folder, so stages can run separately, resume, and be inspected.
+"""`llm-course prepare / train / evaluate / generate / finetune / pipeline / profiles`: each stage of the course as a command that reads and writes a run folder, so stages can run separately, resume, and be inspected.
 
 Docs: https://llm-course.github.io/llm_course/cli.html.md"""
 
@@ -157,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--top-k', type=int)
     p.add_argument('--num-samples', type=int)
     p.add_argument('--seed', type=int)
+    p = sub.add_parser('finetune', help='fine-tune a model folder: a classifier (classify) or an instruction follower (instruct)'); _common(p)
+    p.add_argument('--task', choices=('classify', 'instruct'), required=True)
+    p.add_argument('--model', type=Path, required=True, help='pretrained model folder (e.g. RUN/model) or a run folder')
+    p.add_argument('--data', help='classify: a label<TAB>text file, csv/json/jsonl/parquet, or Hub id (default ucirvine/sms_spam); '
+                   'instruct: a JSON file of instruction/input/output records or Hub id (default instruction_data.json in LLM_COURSE_DATA)')
+    p.add_argument('--out', type=Path, required=True, help='folder for OUT/model and OUT/metrics.json')
+    p.add_argument('--lora-r', type=int, help="LoRA rank (0: no LoRA; default: the profile's lora_r)")
+    p.add_argument('--overwrite', action='store_true', help='write into a non-empty --out')
     return ap
 
 # %% ../nbs/10_cli.ipynb #c021
@@ -186,6 +194,16 @@ def _run(args):
         res = {'model': str(args.model), 'data': cfg.data, 'documents': len(texts), **perplexity(model, texts, tok)}
         if args.out: Path(args.out).write_text(json.dumps(res, indent=2))
         print(json.dumps(res, indent=2)); return
+    if args.command == 'finetune':
+        from dataclasses import replace
+        from llm_course.finetuning import finetune_classify, finetune_instruct
+        check_out(args.out, args.overwrite)
+        if args.lora_r is not None:
+            if args.lora_r < 0: raise UsageError(f"--lora-r {args.lora_r}: use 0 (no LoRA) or a positive rank")
+            cfg = replace(cfg, lora_r=args.lora_r)
+        if args.task == 'classify': finetune_classify(args.model, args.data or 'ucirvine/sms_spam', cfg, args.out)
+        else: finetune_instruct(args.model, args.data or 'instruction_data.json', cfg, args.out)
+        return
     if args.command == 'train':
         from accelerate import PartialState
         from llm_course.generation import export_model

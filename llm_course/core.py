@@ -74,6 +74,16 @@ class RunConfig:
     num_samples:int       # Samples to draw
     temperature:float     # Sampling temperature
     top_k:int             # Sample among the k most likely tokens (0: all)
+    # fine-tuning (07)
+    ft_epochs:int         # Passes over the fine-tuning training set
+    ft_lr:float           # Peak learning rate for fine-tuning (warmup, then cosine decay to a tenth)
+    ft_batch_size:int     # Examples per fine-tuning batch
+    ft_train:str          # What fine-tuning trains: `head`, `last` (the last `ft_blocks` blocks and the head) or `all`
+    ft_blocks:int         # Blocks trained when `ft_train=last`
+    lora_r:int            # LoRA rank on the attention and MLP projections (0: no LoRA)
+    lora_alpha:float      # LoRA scaling numerator: the update is `alpha / r * B @ A`
+    pooling:str           # Classification reads the `last` token's state or the `mean` over tokens
+    class_weight:str      # Loss weights per class: `balanced` (inverse frequency) or `none`
 
 # %% ../nbs/00_core.ipynb #c011
 _TRUE, _FALSE = {'1','true','yes','on'}, {'0','false','no','off'}

@@ -10,8 +10,9 @@ import math
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['ARCH_OPTIONS', 'REMOTE_CODE_FILE', 'GPTConfig', 'config_from_run', 'make_norm', 'mlp_hidden', 'MLP', 'Block', 'GPT',
-           'n_params', 'flops_per_token', 'from_gpt2', 'to_gpt2', 'remote_code_source', 'write_remote_code']
+__all__ = ['ARCH_OPTIONS', 'REMOTE_CODE_FILE', 'GPTConfig', 'config_from_run', 'make_norm', 'mlp_hidden', 'MLP', 'Block',
+           'make_trunk', 'GPT', 'hidden_states', 'n_params', 'flops_per_token', 'from_gpt2', 'to_gpt2',
+           'remote_code_source', 'write_remote_code']
 
 # %% ../nbs/04_model.ipynb #c004
 import torch
@@ -86,6 +87,13 @@ class Block(nn.Module):
         return x + self.mlp(self.ln_2(x))
 
 # %% ../nbs/04_model.ipynb #c013
+def make_trunk(config:GPTConfig) -> nn.ModuleDict:
+    "Token (and position) embeddings, the blocks and the final norm: everything but the output layer"
+    trunk = nn.ModuleDict(dict(wte=nn.Embedding(config.vocab_size, config.n_embd), drop=nn.Dropout(config.dropout),
+                               h=nn.ModuleList(Block(config, i) for i in range(config.n_layer)), ln_f=make_norm(config)))
+    if config.pos_emb == 'learned': trunk['wpe'] = nn.Embedding(config.block_size, config.n_embd)
+    return trunk
+
 class GPT(PreTrainedModel, GenerationMixin):
     "A GPT-2-style decoder-only transformer"
     config_class = GPTConfig
@@ -96,10 +104,7 @@ class GPT(PreTrainedModel, GenerationMixin):
 
     def __init__(self, config:GPTConfig):
         super().__init__(config)
-        self.transformer = nn.ModuleDict(dict(
-            wte=nn.Embedding(config.vocab_size, config.n_embd), drop=nn.Dropout(config.dropout),
-            h=nn.ModuleList(Block(config, i) for i in range(config.n_layer)), ln_f=make_norm(config)))
-        if config.pos_emb == 'learned': self.transformer['wpe'] = nn.Embedding(config.block_size, config.n_embd)
+        self.transformer = make_trunk(config)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.post_init()
 
@@ -124,12 +129,9 @@ def _padding_mask(attention_mask:torch.Tensor, T:int, S:int) -> torch.Tensor:
     m = causal_mask(T, S, attention_mask.device)[None, None] & attention_mask[:, None, None, :].bool()
     return m | ~m.any(-1, keepdim=True)
 
-def _forward(self:GPT, input_ids:torch.LongTensor, attention_mask:torch.Tensor|None=None, past_key_values=None,
-             labels:torch.LongTensor|None=None, use_cache:bool|None=None, position_ids:torch.LongTensor|None=None,
-             logits_to_keep:int=0, **kwargs) -> CausalLMOutputWithPast:
-    "Logits (and loss if `labels`) for `input_ids` `(B, T)`, continuing from `past_key_values` if given"
-    use_cache = use_cache if use_cache is not None else (past_key_values is not None)
-    if use_cache and past_key_values is None: past_key_values = DynamicCache()
+def hidden_states(self:GPT, input_ids:torch.LongTensor, attention_mask:torch.Tensor|None=None, past_key_values=None,
+                  position_ids:torch.LongTensor|None=None) -> torch.Tensor:
+    "The final normalised residual stream `(B, T, C)` for `input_ids` `(B, T)`: what the output layer (or a task head) reads"
     B, T = input_ids.shape
     past = past_key_values.get_seq_length() if past_key_values is not None else 0
     if past + T > self.config.block_size:
@@ -141,7 +143,15 @@ def _forward(self:GPT, input_ids:torch.LongTensor, attention_mask:torch.Tensor|N
     else: rope = rope_angles(position_ids.expand(B, -1), self.config.n_embd // self.config.n_head, self.config.rope_base)
     x = self.transformer.drop(x)
     for block in self.transformer.h: x = block(x, past_key_values, mask, rope)
-    x = self.transformer.ln_f(x)
+    return self.transformer.ln_f(x)
+
+def _forward(self:GPT, input_ids:torch.LongTensor, attention_mask:torch.Tensor|None=None, past_key_values=None,
+             labels:torch.LongTensor|None=None, use_cache:bool|None=None, position_ids:torch.LongTensor|None=None,
+             logits_to_keep:int=0, **kwargs) -> CausalLMOutputWithPast:
+    "Logits (and loss if `labels`) for `input_ids` `(B, T)`, continuing from `past_key_values` if given"
+    use_cache = use_cache if use_cache is not None else (past_key_values is not None)
+    if use_cache and past_key_values is None: past_key_values = DynamicCache()
+    x = hidden_states(self, input_ids, attention_mask, past_key_values, position_ids)
     logits = self.lm_head(x[:, -logits_to_keep:] if logits_to_keep else x)
     loss = None
     if labels is not None:
@@ -213,7 +223,7 @@ def remote_code_source() -> str:
     import inspect
     from llm_course import attention as A, model as M  # the exported modules, whose source files inspect can read
     objs = [A.causal_mask, A.split_heads, A.merge_heads, A.rope_angles, A.apply_rope, A.CausalSelfAttention,
-            M.GPTConfig, M.make_norm, M.mlp_hidden, M.MLP, M.Block, M._padding_mask, M.GPT, M._forward]
+            M.GPTConfig, M.make_norm, M.mlp_hidden, M.MLP, M.Block, M.make_trunk, M._padding_mask, M.GPT, M.hidden_states, M._forward]
     header = ('"""GPT model of llm_course, standalone: imports only torch and transformers. Generated by llm_course.model.write_remote_code."""\n'
               'from __future__ import annotations\nimport math\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n'
               'from transformers import DynamicCache, GenerationMixin, PreTrainedModel, PretrainedConfig\n'
