@@ -41,11 +41,14 @@ def stage_prepare(cfg:RunConfig, out:Path):
     "Read and clean `cfg.data`; write `out/dataset` and `out/report.json`"
     from llm_course.data import load_corpus, prepare_corpus, save_prepared
     report = {}
-    dsd = prepare_corpus(load_corpus(cfg.data, cfg.doc_chars, report=report), cfg.val_frac, cfg.split, cfg.max_docs, report)
+    dsd = prepare_corpus(load_corpus(cfg.data, cfg.doc_chars, report=report), cfg.val_frac, cfg.split, cfg.max_docs, report,
+                         cfg.filters, cfg.pii, cfg.dedup_threshold, cfg.unicode_form, cfg.num_proc)
     save_prepared(dsd, report, out)
     files = f" ({len(report['files_read'])} file(s) read, {len(report['files_skipped'])} skipped)" if report['files_read'] or report['files_skipped'] else ''
     print(f"prepare: {cfg.data}{files}; {report['documents_in']} documents in, {report['documents_out']} out "
-          f"(train {report['train_documents']}, validation {report['validation_documents']})")
+          f"(train {report['train_documents']}, validation {report['validation_documents']})" +
+          ''.join(f"; {k.replace('_', ' ')} {v}" for k, v in report['removed'].items() if v) +
+          ''.join(f"; {v} {k} masked" for k, v in report.get('pii_replaced', {}).items() if v))
     return dsd, report
 
 # %% ../nbs/10_cli.ipynb #c011

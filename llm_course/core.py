@@ -33,6 +33,11 @@ class RunConfig:
     max_docs:int          # Keep at most this many documents (0: all)
     val_frac:float        # Fraction of documents held out for validation
     split:str             # `hash` (stable per document) or `tail` (the last documents, as nanoGPT does)
+    unicode_form:str      # Unicode normalisation: `NFC` (lossless) or `NFKC` (folds ligatures, widths, superscripts)
+    filters:str           # Quality rule sets: `none`, `all`, or some of gopher_quality, gopher_repetition, c4, fineweb
+    pii:bool              # Replace e-mail addresses, phone numbers and IP addresses with <EMAIL>, <PHONE>, <IP_ADDRESS>
+    dedup_threshold:float # Jaccard similarity of word 5-grams at which documents are near-duplicates (0: exact dedup only)
+    num_proc:int          # Processes for the per-document preparation steps (0: one per core for 10,000+ documents)
     # tokenizer
     tokenizer:str         # `bpe` or `char`
     vocab_size:int        # BPE vocabulary size, including the 256 byte tokens and specials

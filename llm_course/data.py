@@ -1,4 +1,4 @@
-"""The first stage of every language model: read text from files, folders, the Hub or the embedded corpus; normalise it; drop empty and duplicate documents; split it into train and validation, reporting every step.
+"""The first stage of every language model: read text from files, folders, the Hub or the embedded corpus; repair and normalise it; apply the Gopher, C4 and FineWeb quality rules; mask personal information; remove exact and near-duplicates with MinHash and LSH (checked against datasketch); split it into train and validation; and describe the result in a report and a data card.
 
 Docs: https://llm-course.github.io/llm_course/data.html.md"""
 
@@ -6,16 +6,24 @@ Docs: https://llm-course.github.io/llm_course/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #c003
 from __future__ import annotations
-import hashlib, json, os, re, shutil, unicodedata
+import codecs, hashlib, json, os, re, shutil, unicodedata, zlib
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['STRUCTURED', 'chunk_text', 'SkipFile', 'read_text_file', 'load_corpus', 'normalize_text', 'doc_hash',
-           'prepare_corpus', 'write_atomic', 'replace_dir', 'save_prepared']
+__all__ = ['STRUCTURED', 'STOP_WORDS', 'GOPHER_QUALITY', 'GOPHER_REPETITION', 'C4', 'FINEWEB', 'TERMINAL_PUNCTUATION', 'FILTERS',
+           'PII_PATTERNS', 'chunk_text', 'SkipFile', 'read_text_file', 'check_text_file', 'iter_text_docs',
+           'load_corpus', 'normalize_text', 'fix_mojibake', 'html_to_text', 'looks_like_html', 'clean_text', 'words_of',
+           'gopher_quality', 'gopher_repetition', 'c4_quality', 'fineweb_quality', 'parse_filters', 'quality_filter',
+           'mask_pii', 'doc_hash', 'shingle_hashes', 'MinHasher', 'lsh_params', 's_curve', 'lsh_candidates',
+           'near_duplicates', 'plant_near_copies', 'auto_num_proc', 'prepare_corpus', 'data_card', 'plot_data_report',
+           'write_atomic', 'replace_dir', 'save_prepared']
 
 # %% ../nbs/01_data.ipynb #c004
-from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
+import matplotlib.pyplot as plt
+import numpy as np
+from datasets import Dataset, DatasetDict, Features, Value, load_dataset, load_from_disk
 from .core import UsageError, embedded_texts, local_copy
 
 # %% ../nbs/01_data.ipynb #c007
@@ -54,76 +62,332 @@ def read_text_file(path:Path) -> str:
     except UnicodeDecodeError as e: raise SkipFile(f'not UTF-8 text (invalid byte at offset {e.start})') from None
 
 # %% ../nbs/01_data.ipynb #c014
+def check_text_file(path:Path, block:int=1 << 24):
+    "Raise `SkipFile` unless `path` is a readable, non-empty, non-binary, valid UTF-8 file (read in blocks)"
+    try:
+        with open(path, 'rb') as f:
+            dec, offset, nonblank = codecs.getincrementaldecoder('utf-8-sig')(), 0, False
+            while chunk := f.read(block):
+                if offset == 0 and b'\x00' in chunk[:8192]: raise SkipFile('binary file (NUL bytes)')
+                try: text = dec.decode(chunk)
+                except UnicodeDecodeError as e: raise SkipFile(f'not UTF-8 text (invalid byte at offset {offset + e.start})') from None
+                nonblank = nonblank or bool(text.strip()); offset += len(chunk)
+            try: dec.decode(b'', final=True)
+            except UnicodeDecodeError: raise SkipFile(f'not UTF-8 text (truncated character at the end, offset {offset})') from None
+    except OSError as e: raise SkipFile(f'unreadable: {e.strerror}') from None
+    if not nonblank: raise SkipFile('empty file')
+
+def iter_text_docs(path:Path, doc_chars:int=2000, block:int=1 << 24):
+    "The documents of a checked UTF-8 text file, cut by `chunk_text` block by block"
+    with open(path, 'r', encoding='utf-8-sig', newline='') as f:
+        carry, piece = '', f.read(block)
+        while piece:
+            following = f.read(block)                   # read ahead: the last block is cut together with what was carried
+            text = carry + piece
+            if not following: yield from chunk_text(text, doc_chars); return
+            cut = text.rfind('\n\n')                    # the last paragraph boundary
+            if cut < 0 and len(text) > block:            # a paragraph longer than a block: cut at a line, or anywhere
+                cut = text.rfind('\n')
+                if cut < 0: cut = len(text) - len(text) % doc_chars
+            if cut > 0: yield from chunk_text(text[:cut], doc_chars); carry = text[cut:]
+            else: carry = text
+            piece = following
+
+# %% ../nbs/01_data.ipynb #c017
 STRUCTURED = {'.jsonl': 'json', '.json': 'json', '.parquet': 'parquet', '.csv': 'csv'}
 
-def _records(path:Path, fmt:str, text_column:str) -> list[str]:
-    "The `text_column` of every record of a structured file"
-    ds = load_dataset(fmt, data_files=str(path), split='train')
+def _structured(path:Path, text_column:str) -> Dataset:
+    "A structured file as a dataset, or `SkipFile` if it cannot be read or has no `text_column`"
+    try: ds = load_dataset(STRUCTURED[path.suffix.lower()], data_files=str(path), split='train')
+    except Exception as e: raise SkipFile(f'could not be parsed as {STRUCTURED[path.suffix.lower()]} ({type(e).__name__})') from None
     if text_column not in ds.column_names:
         raise SkipFile(f"no column {text_column!r} (columns: {', '.join(ds.column_names)}); pass text_column=")
-    return [t for t in ds[text_column] if isinstance(t, str)]
+    return ds
 
-def _file_docs(path:Path, doc_chars:int, text_column:str) -> list[str]:
-    "The documents of one file"
-    if (fmt := STRUCTURED.get(path.suffix.lower())): return _records(path, fmt, text_column)
-    return chunk_text(read_text_file(path), doc_chars)
+def _docs_of_files(files:list, doc_chars:int, text_column:str):
+    "Generator of `{'text', 'source'}` records for `files` (`(path, size, mtime)` stamps, so the cache sees changes)"
+    for path, *_ in files:
+        p = Path(path)
+        if p.suffix.lower() in STRUCTURED:
+            for batch in _structured(p, text_column).select_columns([text_column]).iter(batch_size=1000):
+                for t in batch[text_column]:
+                    if isinstance(t, str): yield {'text': t, 'source': path}
+        else:
+            for t in iter_text_docs(p, doc_chars): yield {'text': t, 'source': path}
 
-# %% ../nbs/01_data.ipynb #c016
-def _hub_docs(hub_id:str, text_column:str) -> list[str]:
-    "The `text_column` of every record in the `train` split of Hub dataset `hub_id`"
-    try: ds = load_dataset(hub_id, split='train')
+# %% ../nbs/01_data.ipynb #c019
+def _hub_stream(hub_id:str, text_column:str):
+    "The Hub dataset `hub_id`'s `train` split opened for streaming (records arrive as they are read), with its column checked"
+    try: it = load_dataset(hub_id, split='train', streaming=True)
     except Exception as e:
         raise UsageError(f"{hub_id}: not a local path, and loading it from the Hugging Face Hub failed ({type(e).__name__}); "
                          "check the id and your network, or set LLM_COURSE_DATA to a folder with a local copy") from None
-    if text_column not in ds.column_names:
-        raise UsageError(f"{hub_id}: no column {text_column!r} (columns: {', '.join(ds.column_names)}); pass text_column=")
-    return [t for t in ds[text_column] if isinstance(t, str)]
+    if it.column_names and text_column not in it.column_names:
+        raise UsageError(f"{hub_id}: no column {text_column!r} (columns: {', '.join(it.column_names)}); pass text_column=")
+    return it
+
+def _hub_records(hub_id:str, text_column:str):
+    "Generator of `{'text', 'source'}` records streamed from the Hub"
+    for r in _hub_stream(hub_id, text_column):
+        if isinstance(r.get(text_column), str): yield {'text': r[text_column], 'source': hub_id}
 
 def _is_hub_id(s:str) -> bool: return bool(re.fullmatch(r'[\w.-]+/[\w.-]+', s)) and not s.startswith('.')
 
-# %% ../nbs/01_data.ipynb #c017
+# %% ../nbs/01_data.ipynb #c020
 def load_corpus(
     source:str='embedded',   # `embedded`, a file, a folder, or a Hub dataset id
     doc_chars:int=2000,      # Longest document cut from a large text file
     text_column:str='text',  # Column that holds the text in structured files and Hub datasets
     report:dict|None=None,   # Filled with files read and skipped
 ) -> Dataset:
-    "Read `source` into a `Dataset` with `text` and `source` columns"
+    "Read `source` into a `Dataset` with `text` and `source` columns (files are streamed into Arrow, never held whole)"
+    if doc_chars < 1: raise UsageError(f"doc_chars={doc_chars}: must be at least 1")
     report = {} if report is None else report
     report.update(source=str(source), files_read=[], files_skipped=[])
-    texts, names = [], []
-    def add(docs, name): texts.extend(docs); names.extend([name] * len(docs))
     path = Path(str(source)).expanduser()
     if source == 'embedded':
-        for name, t in embedded_texts(): add(chunk_text(t, doc_chars), name)
-    elif path.exists() or not _is_hub_id(str(source)):
-        if not path.exists(): raise UsageError(f"{source}: no such file or folder; pass a text file, a folder, "
-                                               "a .jsonl/.json/.parquet/.csv file, a Hub dataset id, or 'embedded'")
-        files = sorted(p for p in path.rglob('*') if p.is_file() and not any(s.startswith('.') for s in p.relative_to(path).parts)) \
-                if path.is_dir() else [path]
-        for f in files:
-            try: add(_file_docs(f, doc_chars, text_column), str(f)); report['files_read'].append(str(f))
-            except SkipFile as e: report['files_skipped'].append({'path': str(f), 'reason': str(e)})
-    elif (local := local_copy(str(source))):
-        add(chunk_text(read_text_file(local), doc_chars), str(local)); report['files_read'].append(str(local))
-    else: add(_hub_docs(str(source), text_column), str(source))
-    if not texts:
+        texts, names = [], []
+        for name, t in embedded_texts(): docs = chunk_text(t, doc_chars); texts += docs; names += [name] * len(docs)
+        return Dataset.from_dict({'text': texts, 'source': names})
+    if not path.exists() and _is_hub_id(str(source)) and not local_copy(str(source)):
+        _hub_stream(str(source), text_column)   # fails here, with the fix, for a wrong id or column
+        return Dataset.from_generator(_hub_records, features=Features({'text': Value('string'), 'source': Value('string')}),
+                                      gen_kwargs={'hub_id': str(source), 'text_column': text_column})
+    if not path.exists() and not local_copy(str(source)):
+        raise UsageError(f"{source}: no such file or folder; pass a text file, a folder, a .jsonl/.json/.parquet/.csv file, "
+                         "a Hub dataset id, or 'embedded'")
+    path = path if path.exists() else local_copy(str(source))
+    files = sorted(p for p in path.rglob('*') if p.is_file() and not any(s.startswith('.') for s in p.relative_to(path).parts)) \
+            if path.is_dir() else [path]
+    good = []
+    for f in files:
+        try:
+            if f.suffix.lower() in STRUCTURED: _structured(f, text_column)
+            else: check_text_file(f)
+            good.append(f); report['files_read'].append(str(f))
+        except SkipFile as e: report['files_skipped'].append({'path': str(f), 'reason': str(e)})
+    ds = None
+    if good:
+        stamps = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in good]
+        ds = Dataset.from_generator(_docs_of_files, features=Features({'text': Value('string'), 'source': Value('string')}),
+                                    gen_kwargs={'files': stamps, 'doc_chars': doc_chars, 'text_column': text_column})
+    if ds is None or len(ds) == 0:
         skipped = '; '.join(f"{s['path']}: {s['reason']}" for s in report['files_skipped'][:3])
         raise UsageError(f"{source}: no usable text found" + (f" (skipped {skipped})" if skipped else '') +
                          "; pass UTF-8 text files or a dataset with a text column")
-    return Dataset.from_dict({'text': texts, 'source': names})
+    return ds
 
-# %% ../nbs/01_data.ipynb #c026
+# %% ../nbs/01_data.ipynb #c029
 _CONTROL = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]')
 
-def normalize_text(text:str) -> str:
-    "NFC-normalise `text`, unify newlines, drop control characters and trailing spaces, squeeze blank lines"
-    text = unicodedata.normalize('NFC', text).replace('\r\n', '\n').replace('\r', '\n')
+def normalize_text(text:str, form:str='NFC') -> str:
+    "Unicode-normalise `text` (`NFC` or `NFKC`), unify newlines, drop control characters and trailing spaces, squeeze blank lines"
+    text = unicodedata.normalize(form, text).replace('\r\n', '\n').replace('\r', '\n')
     text = _CONTROL.sub('', text)
     text = re.sub(r'[ \t]+\n', '\n', text)
     return re.sub(r'\n{3,}', '\n\n', text).strip()
 
-# %% ../nbs/01_data.ipynb #c030
+# %% ../nbs/01_data.ipynb #c033
+_MOJIBAKE = re.compile(r'\S*(?:[ÂÃ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]|â€)\S*')
+
+def _unmangle(word:str) -> str:
+    "The UTF-8 reading of the bytes that Windows-1252 (with its 5 undefined bytes passed through, as browsers do) shows as `word`"
+    try: return bytes(ord(c) if ord(c) < 256 else c.encode('cp1252')[0] for c in word).decode('utf-8')
+    except UnicodeError: return word
+
+def fix_mojibake(text:str) -> str:
+    "Undo UTF-8 that was decoded as Windows-1252 (`cafÃ©` -> `café`), word by word, where the round trip is exact"
+    return _MOJIBAKE.sub(lambda m: _unmangle(m.group()), text)
+
+# %% ../nbs/01_data.ipynb #c035
+_BLOCK_TAGS = {'p', 'div', 'br', 'li', 'ul', 'ol', 'tr', 'table', 'section', 'article', 'header', 'footer', 'h1', 'h2', 'h3',
+               'h4', 'h5', 'h6', 'pre', 'blockquote', 'title', 'hr', 'dd', 'dt'}
+
+class _TextOf(HTMLParser):
+    "Collects the visible text of an HTML page: whitespace collapses as a browser collapses it, except in <pre>"
+    def __init__(self):
+        super().__init__(convert_charrefs=True); self.parts, self.skip, self.pre = [], 0, 0
+    def handle_starttag(self, tag, attrs):
+        if tag in ('script', 'style', 'noscript', 'template'): self.skip += 1
+        elif tag in _BLOCK_TAGS: self.parts.append('\n')
+        if tag == 'pre': self.pre += 1
+    def handle_endtag(self, tag):
+        if tag in ('script', 'style', 'noscript', 'template'): self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK_TAGS: self.parts.append('\n')
+        if tag == 'pre': self.pre = max(0, self.pre - 1)
+    def handle_data(self, data):
+        if not self.skip: self.parts.append(data if self.pre else re.sub(r'\s+', ' ', data))
+
+def html_to_text(html:str) -> str:
+    "The visible text of an HTML page: tags dropped, blocks on their own lines, scripts and styles removed, entities decoded"
+    p = _TextOf(); p.feed(html); p.close()
+    lines = (re.sub(r'[ \t\r\f\v]+', ' ', l).strip() for l in ''.join(p.parts).split('\n'))
+    return re.sub(r'\n{3,}', '\n\n', '\n'.join(lines)).strip()
+
+_HTML_START = re.compile(r'\s*(?:<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])', re.I)
+
+def looks_like_html(text:str) -> bool:
+    "True for a page of markup: an HTML start, or more than one tag per 200 characters"
+    return bool(_HTML_START.match(text[:1000])) or len(re.findall(r'</?[a-zA-Z][^<>]{0,200}>', text[:20000])) > len(text[:20000]) / 200
+
+# %% ../nbs/01_data.ipynb #c039
+def clean_text(text:str, form:str='NFC') -> str:
+    "HTML to text (when it looks like HTML), mojibake repaired, then `normalize_text`"
+    if looks_like_html(text): text = html_to_text(text)
+    return normalize_text(fix_mojibake(text), form)
+
+# %% ../nbs/01_data.ipynb #c042
+_WORD = re.compile(r'\w+|[^\w\s]+')
+STOP_WORDS = frozenset(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'])
+
+def words_of(text:str) -> list[str]:
+    "Words and punctuation runs of `text`"
+    return _WORD.findall(text)
+
+def _is_symbol(w:str) -> bool: return not any(c.isalnum() for c in w)
+
+GOPHER_QUALITY = dict(min_doc_words=50, max_doc_words=100_000, min_avg_word_length=3, max_avg_word_length=10,
+                      max_symbol_word_ratio=0.1, max_bullet_lines_ratio=0.9, max_ellipsis_lines_ratio=0.3,
+                      min_alpha_words_ratio=0.8, min_stop_words=2)
+
+def gopher_quality(text:str, p:dict=GOPHER_QUALITY) -> str|None:
+    "The name of the first Gopher quality rule `text` fails, or None"
+    words = words_of(text); real = [w for w in words if not _is_symbol(w)]
+    if len(real) < p['min_doc_words']: return 'too_few_words'
+    if len(real) > p['max_doc_words']: return 'too_many_words'
+    mean = sum(map(len, real)) / len(real)
+    if not p['min_avg_word_length'] <= mean <= p['max_avg_word_length']: return 'mean_word_length'
+    if text.count('#') / len(words) > p['max_symbol_word_ratio']: return 'hash_ratio'
+    if (text.count('...') + text.count('…')) / len(words) > p['max_symbol_word_ratio']: return 'ellipsis_ratio'
+    lines = text.splitlines() or ['']
+    if sum(l.lstrip().startswith(('•', '-', '*')) for l in lines) / len(lines) > p['max_bullet_lines_ratio']: return 'bullet_lines'
+    if sum(l.rstrip().endswith(('...', '…')) for l in lines) / len(lines) > p['max_ellipsis_lines_ratio']: return 'ellipsis_lines'
+    if sum(any(c.isalpha() for c in w) for w in words) / len(words) < p['min_alpha_words_ratio']: return 'alpha_words'
+    if len(STOP_WORDS & {w.lower() for w in real}) < p['min_stop_words']: return 'stop_words'
+    return None
+
+# %% ../nbs/01_data.ipynb #c044
+GOPHER_REPETITION = dict(dup_line_frac=0.3, dup_para_frac=0.3, dup_line_char_frac=0.2, dup_para_char_frac=0.2,
+                         top_ngram_char_frac={2: 0.2, 3: 0.18, 4: 0.16},
+                         dup_ngram_char_frac={5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10})
+
+def _duplicates(items:list[str]) -> tuple[int, int]:
+    "How many items repeat an earlier one, and their characters"
+    seen, n, chars = set(), 0, 0
+    for x in items:
+        if x in seen: n += 1; chars += len(x)
+        else: seen.add(x)
+    return n, chars
+
+def _repeated_ngram_chars(words:list[str], n:int) -> int:
+    "Characters in word n-grams that repeat an earlier n-gram (non-overlapping, as Gopher counts them)"
+    seen, i, chars = set(), 0, 0
+    while i <= len(words) - n:
+        g = ' '.join(words[i:i + n])
+        if g in seen: chars += sum(map(len, words[i:i + n])); i += n
+        else: seen.add(g); i += 1
+    return chars
+
+def gopher_repetition(text:str, p:dict=GOPHER_REPETITION) -> str|None:
+    "The name of the first Gopher repetition rule `text` fails, or None"
+    if not text: return 'empty'
+    for kind, parts in (('para', re.split(r'\n{2,}', text.strip())), ('line', re.split(r'\n+', text))):
+        n, chars = _duplicates(parts)
+        if n / len(parts) > p[f'dup_{kind}_frac']: return f'duplicate_{kind}s'
+        if chars / len(text) > p[f'dup_{kind}_char_frac']: return f'duplicate_{kind}_chars'
+    words = [w for w in words_of(text) if not _is_symbol(w)]
+    for n, frac in p['top_ngram_char_frac'].items():
+        if len(words) < n: continue
+        (g, c), = Counter(' '.join(words[i:i + n]) for i in range(len(words) - n + 1)).most_common(1)
+        if c > 1 and len(g) * c / len(text) > frac: return f'top_{n}gram'
+    for n, frac in p['dup_ngram_char_frac'].items():
+        if _repeated_ngram_chars(words, n) / len(text) > frac: return f'repeated_{n}grams'
+    return None
+
+# %% ../nbs/01_data.ipynb #c046
+C4 = dict(min_words_per_line=3, max_word_length=1000, min_sentences=5)
+_CITATION = re.compile(r'\[\d*\]|\[edit\]|\[citation needed\]')
+_POLICY = ('terms of use', 'privacy policy', 'cookie policy', 'uses cookies', 'use of cookies', 'use cookies')
+_SENTENCE_END = re.compile(r'[.!?]+["\')\]]*(?=\s|$)')
+
+def c4_quality(text:str, p:dict=C4) -> tuple[str|None, str]:
+    "The C4 rule that removes `text` (or None) and the text with C4's rejected lines dropped"
+    kept, sentences = [], 0
+    for line in text.splitlines():
+        line = _CITATION.sub('', line.strip()); words = line.split(); low = line.lower()
+        if any(len(w) > p['max_word_length'] for w in words): continue
+        if not line.endswith(('.', '?', '!', '"', "'")) or line.endswith('...'): continue
+        if len(words) < p['min_words_per_line']: continue
+        if 'lorem ipsum' in low: return 'lorem_ipsum', text
+        if 'javascript' in low or any(s in low for s in _POLICY): continue
+        if '{' in line: return 'curly_bracket', text
+        sentences += max(1, len(_SENTENCE_END.findall(line))); kept.append(line)
+    if sentences < p['min_sentences']: return 'too_few_sentences', text
+    return None, '\n'.join(kept)
+
+# %% ../nbs/01_data.ipynb #c048
+FINEWEB = dict(line_punct_thr=0.12, short_line_thr=0.67, short_line_length=30, char_duplicates_ratio=0.01, new_line_ratio=0.3)
+TERMINAL_PUNCTUATION = tuple('.!?…。！？؟।॥։።፧፨‼⁇⁈⁉')
+
+def fineweb_quality(text:str, p:dict=FINEWEB) -> str|None:
+    "The name of the first FineWeb rule `text` fails, or None"
+    lines = [l for l in text.split('\n') if l.strip()]
+    if not lines: return 'empty'
+    if sum(l.endswith(TERMINAL_PUNCTUATION) for l in lines) / len(lines) < p['line_punct_thr']: return 'line_punct_ratio'
+    if sum(len(l) <= p['short_line_length'] for l in lines) / len(lines) > p['short_line_thr']: return 'short_line_ratio'
+    if _duplicates(lines)[1] / max(1, len(text.replace('\n', ''))) > p['char_duplicates_ratio']: return 'char_dup_ratio'
+    if text.count('\n') / max(1, len(words_of(text))) > p['new_line_ratio']: return 'list_ratio'
+    return None
+
+# %% ../nbs/01_data.ipynb #c050
+FILTERS = ('gopher_quality', 'gopher_repetition', 'c4', 'fineweb')
+
+def parse_filters(setting:str) -> tuple[str, ...]:
+    "The rule sets named by a `filters` setting: comma-separated names, `all`, or `none`"
+    s = setting.strip().lower()
+    if s in ('', 'none'): return ()
+    if s == 'all': return FILTERS
+    names = tuple(n.strip() for n in s.split(','))
+    bad = [n for n in names if n not in FILTERS]
+    if bad: raise UsageError(f"filters={setting!r}: unknown {', '.join(bad)}; use none, all, or some of {', '.join(FILTERS)}")
+    return names
+
+def quality_filter(text:str, filters=FILTERS) -> tuple[str|None, str]:
+    "`(reason, text)`: the first failing rule as `set:rule` (None if all pass), and the text (C4 drops lines)"
+    for f in filters:
+        if f == 'c4': reason, text = c4_quality(text)
+        else: reason = {'gopher_quality': gopher_quality, 'gopher_repetition': gopher_repetition, 'fineweb': fineweb_quality}[f](text)
+        if reason: return f'{f}:{reason}', text
+    return None, text
+
+# %% ../nbs/01_data.ipynb #c054
+_OCTET = r'(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)'
+PII_PATTERNS = {
+    'EMAIL': re.compile(r'\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b'),
+    'IP_ADDRESS': re.compile(rf'(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w.])|(?<![\w:])(?:[0-9a-fA-F]{{1,4}}:){{7}}[0-9a-fA-F]{{1,4}}(?![\w:])'
+                             r'|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}:){0,5}[0-9a-fA-F]{1,4}(?![\w:])'),
+    'PHONE': re.compile(r'(?<![\w+\-./:])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,3}(?![\w\-/:]|\.\w)'),
+}
+
+def _is_phone(s:str) -> bool:
+    "Phone-shaped: 7-15 digits; not a date or a year range; space-separated digits only with a +country, (area) or 10+ digits"
+    digits = sum(c.isdigit() for c in s)
+    if not 7 <= digits <= 15 or re.fullmatch(r'\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[-–]\d{4}', s): return False
+    return '+' in s or '(' in s or digits >= 10 or not re.search(r'\d \d', s)
+
+def mask_pii(text:str) -> tuple[str, dict]:
+    "`text` with e-mail addresses, IP addresses and phone numbers replaced by `<EMAIL>`, `<IP_ADDRESS>`, `<PHONE>`, and the counts"
+    counts = {}
+    for tag, pat in PII_PATTERNS.items():
+        n = 0
+        def sub(m):
+            nonlocal n
+            if tag == 'PHONE' and not _is_phone(m.group()): return m.group()
+            n += 1; return f'<{tag}>'
+        text = pat.sub(sub, text); counts[tag] = n
+    return text, counts
+
+# %% ../nbs/01_data.ipynb #c058
 def doc_hash(text:str) -> int:
     "A stable 64-bit hash of `text`"
     return int.from_bytes(hashlib.blake2b(text.encode('utf-8'), digest_size=8).digest(), 'big')
@@ -137,38 +401,238 @@ def _validation_flags(hashes:list[int], val_frac:float, split:str) -> list[bool]
     if not any(flags): flags[min(range(n), key=hashes.__getitem__)] = True  # a small corpus still gets a validation document
     return flags
 
-# %% ../nbs/01_data.ipynb #c034
+# %% ../nbs/01_data.ipynb #c062
+_M = np.uint64(0x9E3779B97F4A7C15)
+
+def _fmix(h:np.ndarray) -> np.ndarray:
+    "Mix 64-bit values and fold them to 32 bits (a MurmurHash3-style finaliser)"
+    h = h ^ (h >> np.uint64(33)); h = h * np.uint64(0xFF51AFD7ED558CCD); h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53); h = h ^ (h >> np.uint64(33))
+    return (h & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+_WORDS = re.compile(r'\w+')
+
+def shingle_hashes(text:str, n:int=5) -> np.ndarray:
+    "Sorted unique 32-bit hashes of the lowercased word `n`-grams of `text` (the whole text is one shingle if shorter)"
+    words = _WORDS.findall(text.lower())
+    if not words: return np.zeros(0, dtype=np.uint32)
+    wh = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    m = max(1, len(words) - n + 1)
+    h = np.zeros(m, dtype=np.uint64)
+    for j in range(min(n, len(words))): h = h * _M + wh[j:j + m]
+    return np.unique(_fmix(h))
+
+class MinHasher:
+    "MinHash signatures of `num_perm` 32-bit affine permutations over word `n`-gram shingles"
+    def __init__(self, num_perm:int=128, n:int=5, seed:int=1):
+        rng = np.random.default_rng(seed)
+        self.num_perm, self.n = num_perm, n
+        self.a = rng.integers(1, 2**32, num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+        self.b = rng.integers(0, 2**32, num_perm, dtype=np.uint64).astype(np.uint32)
+
+    def signatures(self, shingles:list[np.ndarray], chunk:int=2048) -> np.ndarray:
+        "`(N, num_perm)` uint32 signatures of the shingle-hash arrays; an empty document gets all 0xFFFFFFFF"
+        out = np.full((len(shingles), self.num_perm), 0xFFFFFFFF, dtype=np.uint32)
+        idx = [i for i, s in enumerate(shingles) if len(s)]
+        lens = np.array([len(shingles[i]) for i in idx], dtype=np.int64)
+        start = 0
+        while start < len(idx):   # groups of documents with about `chunk` shingles: a (chunk, num_perm) block stays in cache
+            stop, total = start, 0
+            while stop < len(idx) and (total == 0 or total + lens[stop] <= chunk): total += lens[stop]; stop += 1
+            group = idx[start:stop]
+            m = np.multiply.outer(np.concatenate([shingles[i] for i in group]), self.a); m += self.b   # uint32 wraps: mod 2^32
+            out[group] = np.minimum.reduceat(m, np.concatenate([[0], np.cumsum(lens[start:stop - 1])]), axis=0)
+            start = stop
+        return out
+
+# %% ../nbs/01_data.ipynb #c066
+def lsh_params(threshold:float, num_perm:int=128, fp_weight:float=0.05, fn_weight:float=0.95) -> tuple[int, int]:
+    "Bands and rows minimising the weighted false-positive and false-negative areas of the S-curve at `threshold`"
+    if not 0 < threshold < 1: raise UsageError(f"dedup_threshold={threshold}: must be between 0 and 1 (0 turns near-dedup off)")
+    s_lo, s_hi = np.linspace(0, threshold, 256), np.linspace(threshold, 1, 256)
+    best, params = float('inf'), (1, 1)
+    for b in range(2, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = np.trapezoid(1 - (1 - s_lo ** r) ** b, s_lo); fn = np.trapezoid((1 - s_hi ** r) ** b, s_hi)
+            if fp * fp_weight + fn * fn_weight < best: best, params = fp * fp_weight + fn * fn_weight, (b, r)
+    return params
+
+def s_curve(s, bands:int, rows:int): return 1 - (1 - np.asarray(s) ** rows) ** bands
+
+# %% ../nbs/01_data.ipynb #c070
+def _jaccard(a:np.ndarray, b:np.ndarray) -> float:
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter) if len(a) + len(b) else 1.0
+
+def lsh_candidates(sigs:np.ndarray, bands:int, rows:int) -> set[tuple[int, int]]:
+    "Pairs `(i, j)`, `i < j`, whose signatures agree on all rows of at least one band"
+    pairs = set()
+    for band in range(bands):
+        keys = np.ascontiguousarray(sigs[:, band * rows:(band + 1) * rows]).view(np.dtype((np.void, rows * 4))).ravel()
+        _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        if counts.max(initial=0) < 2: continue
+        order = np.argsort(inv, kind='stable'); bounds = np.cumsum(counts)[:-1]
+        for grp in np.split(order, bounds):
+            if len(grp) > 1: pairs.update((int(x), int(y)) for k, x in enumerate(grp) for y in grp[k + 1:])
+    return pairs
+
+def _clusters(n:int, pairs) -> list[list[int]]:
+    "Connected components of size > 1 (union-find), each sorted, largest first"
+    parent = list(range(n))
+    def find(x):
+        while parent[x] != x: parent[x] = parent[parent[x]]; x = parent[x]
+        return x
+    for i, j in pairs: parent[find(i)] = find(j)
+    groups = {}
+    for i in range(n): groups.setdefault(find(i), []).append(i)
+    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
+
+def near_duplicates(texts:list[str], threshold:float=0.8, num_perm:int=128, n:int=5, seed:int=1) -> dict:
+    "Clusters of documents whose shingle Jaccard is >= `threshold`, and the indices to remove (all but each cluster's first)"
+    shingles = [shingle_hashes(t, n) for t in texts]
+    bands, rows = lsh_params(threshold, num_perm)
+    cand = lsh_candidates(MinHasher(num_perm, n, seed).signatures(shingles), bands, rows)
+    verified = [(i, j) for i, j in cand if _jaccard(shingles[i], shingles[j]) >= threshold]
+    clusters = _clusters(len(texts), verified)
+    return {'clusters': clusters, 'remove': sorted(i for c in clusters for i in c[1:]), 'candidates': len(cand),
+            'pairs': sorted(verified), 'bands': bands, 'rows': rows}
+
+# %% ../nbs/01_data.ipynb #c072
+def plant_near_copies(texts:list[str], n_copies:int, seed:int=0, min_edit:float=0.01, max_edit:float=0.10) -> tuple[list[str], list[tuple[int, int]]]:
+    "`texts` plus `n_copies` edited copies (a random 1-10% of words replaced, deleted or doubled); returns the pairs (original, copy)"
+    rng = np.random.default_rng(seed); out, pairs = list(texts), []
+    vocab = [w for t in texts[:200] for w in t.split()][:5000] or ['x']
+    for i in rng.choice(len(texts), n_copies, replace=n_copies > len(texts)):
+        words = texts[i].split(); k = max(1, int(len(words) * rng.uniform(min_edit, max_edit)))
+        for pos in sorted(rng.choice(len(words), min(k, len(words)), replace=False), reverse=True):
+            op = rng.integers(3)
+            if op == 0: words[pos] = vocab[rng.integers(len(vocab))]
+            elif op == 1: del words[pos]
+            else: words.insert(pos, words[pos])
+        pairs.append((int(i), len(out))); out.append(' '.join(words))
+    return out, pairs
+
+# %% ../nbs/01_data.ipynb #c078
+def _clean_batch(b, form:str): return {'text': [clean_text(t, form) for t in b['text']]}
+
+def _filter_batch(b, filters):
+    out = [quality_filter(t, filters) for t in b['text']]
+    return {'text': [t for _, t in out], 'removed_by': [r or '' for r, _ in out]}
+
+def _pii_batch(b):
+    out = [mask_pii(t) for t in b['text']]
+    return {'text': [t for t, _ in out], **{f'pii_{k}': [c[k] for _, c in out] for k in PII_PATTERNS}}
+
+def _length_hist(lengths) -> list[int]:
+    "Counts of documents per power-of-two length bucket (1, 2-3, 4-7, ...) up to 2^24 characters"
+    return np.bincount(np.minimum(np.log2(np.maximum(np.asarray(lengths, dtype=np.float64), 1)).astype(int), 24), minlength=25).tolist()
+
+def auto_num_proc(n_docs:int, setting:int=0) -> int:
+    "Processes for `datasets.map`: `setting` if given, else one per core for corpora of 10,000 documents or more"
+    return setting if setting > 0 else (os.cpu_count() or 1) if n_docs >= 10_000 else 1
+
 def prepare_corpus(
-    ds:Dataset,              # Output of `load_corpus`
-    val_frac:float=0.1,      # Fraction of documents for validation
-    split:str='hash',        # `hash` or `tail`
-    max_docs:int=0,          # Keep at most this many documents (0: all)
-    report:dict|None=None,   # Filled with the counts of each step
+    ds:Dataset,                 # Output of `load_corpus`
+    val_frac:float=0.1,         # Fraction of documents for validation
+    split:str='hash',           # `hash` or `tail`
+    max_docs:int=0,             # Keep at most this many documents (0: all)
+    report:dict|None=None,      # Filled with the counts of each step
+    filters=(),                 # Quality rule sets (`FILTERS`), or a `filters` setting such as 'all'
+    pii:bool=False,             # Replace e-mail addresses, phone numbers and IP addresses with tags
+    dedup_threshold:float=0.0,  # Jaccard similarity for near-duplicates (0: exact dedup only)
+    unicode_form:str='NFC',     # `NFC` or `NFKC`
+    num_proc:int=1,             # Processes for the per-document steps (0: automatic)
 ) -> DatasetDict:
-    "Normalise, drop empty and duplicate documents, and split into `train` and `validation`"
+    "Clean, filter, mask, deduplicate and split a corpus into `train` and `validation`, counting every removal"
     if not 0 < val_frac < 1: raise UsageError(f"val_frac={val_frac}: must be between 0 and 1")
+    if unicode_form not in ('NFC', 'NFKC'): raise UsageError(f"unicode_form={unicode_form!r}: use NFC or NFKC")
+    filters = parse_filters(filters) if isinstance(filters, str) else tuple(filters)
     report = {} if report is None else report
     removed = report.setdefault('removed', {})
     report['documents_in'] = len(ds)
-    ds = ds.map(lambda b: {'text': [normalize_text(t) for t in b['text']]}, batched=True, desc='normalise')
-    n = len(ds); ds = ds.filter(lambda b: [bool(t) for t in b['text']], batched=True, desc='drop empty')
+    report['length_histogram'] = {'in': _length_hist([len(t) for t in ds['text']])}
+    np_ = auto_num_proc(len(ds), num_proc); report['num_proc'] = np_
+    kw = dict(batched=True, num_proc=np_ if np_ > 1 else None)
+    ds = ds.map(_clean_batch, fn_kwargs={'form': unicode_form}, desc='clean', **kw)
+    n = len(ds); ds = ds.filter(lambda b: [bool(t) for t in b['text']], desc='drop empty', **kw)
     removed['empty'] = n - len(ds)
+    if filters and len(ds):
+        ds = ds.map(_filter_batch, fn_kwargs={'filters': filters}, desc='quality filters', **kw)
+        for reason, c in sorted(Counter(ds['removed_by']).items()):
+            if reason: removed[reason] = c
+        ds = ds.filter(lambda b: [not r for r in b['removed_by']], desc='drop filtered', **kw).remove_columns('removed_by')
+    if pii and len(ds):
+        ds = ds.map(_pii_batch, desc='mask PII', **kw)
+        report['pii_replaced'] = {k: int(sum(ds[f'pii_{k}'])) for k in PII_PATTERNS}
+        ds = ds.remove_columns([f'pii_{k}' for k in PII_PATTERNS])
     hashes, seen, keep = [], set(), []
     for i, t in enumerate(ds['text']):
         h = doc_hash(t)
         if h not in seen: seen.add(h); keep.append(i); hashes.append(h)
     removed['exact_duplicate'] = len(ds) - len(keep)
+    if dedup_threshold:
+        texts = ds.select(keep)['text']
+        nd = near_duplicates(texts, dedup_threshold)
+        drop = set(nd['remove'])
+        removed['near_duplicate'] = len(drop)
+        report['near_duplicates'] = {'threshold': dedup_threshold, 'bands': nd['bands'], 'rows': nd['rows'], 'candidate_pairs': nd['candidates'],
+                                     'verified_pairs': len(nd['pairs']), 'clusters': len(nd['clusters']),
+                                     'largest_clusters': [{'size': len(c), 'first': texts[c[0]][:120]} for c in nd['clusters'][:5]]}
+        keep, hashes = [k for j, k in enumerate(keep) if j not in drop], [h for j, h in enumerate(hashes) if j not in drop]
     if max_docs and len(keep) > max_docs: removed['over_max_docs'] = len(keep) - max_docs; keep, hashes = keep[:max_docs], hashes[:max_docs]
     if len(keep) < 2: raise UsageError(f"{report.get('source', 'corpus')}: only {len(keep)} usable document(s) after cleaning; "
-                                       "need at least 2 (one for training, one for validation): add more text")
+                                       "need at least 2 (one for training, one for validation): add more text, or loosen `filters`")
     ds = ds.select(keep)
     val = _validation_flags(hashes, val_frac, split)
     dsd = DatasetDict(train=ds.select([i for i, v in enumerate(val) if not v]), validation=ds.select([i for i, v in enumerate(val) if v]))
+    report['length_histogram']['out'] = _length_hist([len(t) for t in ds['text']])
     report.update(documents_out=len(ds), **{f'{k}_documents': len(v) for k, v in dsd.items()},
                   **{f'{k}_characters': sum(map(len, v['text'])) for k, v in dsd.items()})
     return dsd
 
-# %% ../nbs/01_data.ipynb #c042
+# %% ../nbs/01_data.ipynb #c086
+def _buckets(hist:list[int]) -> list[str]: return [f'{2**i:,}-{2**(i+1)-1:,}' for i in range(len(hist))]
+
+def data_card(report:dict) -> str:
+    "A Markdown data card from a `prepare_corpus` report"
+    r = report; rm = r.get('removed', {})
+    lines = [f"# Data card: {r.get('source', 'corpus')}", '',
+             f"Prepared by `llm_course.data.prepare_corpus`. {r.get('documents_in', 0):,} documents in, {r.get('documents_out', 0):,} out "
+             f"(train {r.get('train_documents', 0):,} documents / {r.get('train_characters', 0):,} characters, validation "
+             f"{r.get('validation_documents', 0):,} / {r.get('validation_characters', 0):,}).", '',
+             '## Sources', '', f"- files read: {len(r.get('files_read', []))}", f"- files skipped: {len(r.get('files_skipped', []))}"]
+    lines += [f"  - `{s['path']}`: {s['reason']}" for s in r.get('files_skipped', [])[:20]]
+    lines += ['', '## Removed', '', '| step or rule | documents |', '|---|---:|'] + [f'| {k} | {v:,} |' for k, v in rm.items()]
+    if 'pii_replaced' in r:
+        lines += ['', '## Personal information replaced', '', '| kind | replacements |', '|---|---:|'] + [f'| {k} | {v:,} |' for k, v in r['pii_replaced'].items()]
+    if 'near_duplicates' in r:
+        nd = r['near_duplicates']
+        lines += ['', '## Near-duplicates', '', f"MinHash with {nd['bands']} bands of {nd['rows']} rows, Jaccard threshold {nd['threshold']}: "
+                  f"{nd['candidate_pairs']:,} candidate pairs, {nd['verified_pairs']:,} verified, {nd['clusters']:,} clusters."]
+        lines += [f"- {c['size']} documents like: {c['first'][:80]!r}" for c in nd['largest_clusters']]
+    h = r.get('length_histogram', {})
+    if h.get('out'):
+        lines += ['', '## Document lengths (characters)', '', '| length | before | after |', '|---|---:|---:|']
+        lines += [f'| {b} | {i:,} | {o:,} |' for b, i, o in zip(_buckets(h['in']), h['in'], h['out']) if i or o]
+    lines += ['', '## To be filled in by the dataset owner', '', '- Licence and terms of the sources:', '- Intended uses, and uses to avoid:',
+              '- Languages and domains covered, and who is missing:', '- Known biases, sensitive content:', '']
+    return '\n'.join(lines)
+
+def plot_data_report(report:dict, path:Path|None=None):
+    "Document lengths before and after, and removals per rule"
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.2))
+    h = report['length_histogram']; x = np.arange(len(h['in']))
+    a1.bar(x - 0.2, h['in'], 0.4, label='before'); a1.bar(x + 0.2, h.get('out', [0] * len(x)), 0.4, label='after')
+    used = [i for i in x if h['in'][i] or h.get('out', [0] * len(x))[i]]
+    a1.set_xlim(min(used) - 0.6, max(used) + 0.6); a1.set_xticks(used, [f'2^{i}' for i in used], fontsize=8)
+    a1.set_xlabel('characters per document'); a1.set_ylabel('documents'); a1.legend()
+    rm = {k: v for k, v in report['removed'].items() if v}
+    a2.barh(list(rm)[::-1], list(rm.values())[::-1]); a2.set_xlabel('documents removed'); a2.tick_params(axis='y', labelsize=8)
+    fig.tight_layout()
+    if path: fig.savefig(path, dpi=100); plt.close(fig)
+    return fig
+
+# %% ../nbs/01_data.ipynb #c092
 def write_atomic(path:Path, data:str|bytes):
     "Write `data` to `path` through a temporary file and a rename"
     path = Path(path); tmp = path.with_name(f'.{path.name}.tmp')
@@ -182,8 +646,10 @@ def replace_dir(tmp:Path, dest:Path):
     os.replace(tmp, dest); shutil.rmtree(old, ignore_errors=True)
 
 def save_prepared(dsd:DatasetDict, report:dict, out:Path):
-    "Write `out/dataset` and `out/report.json`"
+    "Write `out/dataset`, `out/report.json`, `out/data_card.md` and `out/data_report.png`"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     tmp = out/'.dataset.tmp'; shutil.rmtree(tmp, ignore_errors=True)
     dsd.save_to_disk(str(tmp)); replace_dir(tmp, out/'dataset')
     write_atomic(out/'report.json', json.dumps(report, indent=2))
+    write_atomic(out/'data_card.md', data_card(report))
+    plot_data_report(report, out/'.data_report.tmp.png'); os.replace(out/'.data_report.tmp.png', out/'data_report.png')

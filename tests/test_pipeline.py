@@ -4,7 +4,7 @@ import json, math, subprocess, sys
 from conftest import llm_course
 
 def test_outputs(tiny_run):
-    for name in ('dataset', 'report.json', 'tokenizer.json', 'checkpoints', 'model', 'metrics.json', 'loss.png',
+    for name in ('dataset', 'report.json', 'data_card.md', 'data_report.png', 'tokenizer.json', 'checkpoints', 'model', 'metrics.json', 'loss.png',
                  'samples.txt', 'log.csv', 'config.json', 'train.bin', 'validation.bin'):
         assert (tiny_run/name).exists(), name
 
