@@ -73,7 +73,7 @@ def check_text_file(path:Path, block:int=1 << 24):
                 except UnicodeDecodeError as e: raise SkipFile(f'not UTF-8 text (invalid byte at offset {offset + e.start})') from None
                 nonblank = nonblank or bool(text.strip()); offset += len(chunk)
             try: dec.decode(b'', final=True)
-            except UnicodeDecodeError: raise SkipFile(f'not UTF-8 text (truncated character at the end, offset {offset})') from None
+            except UnicodeDecodeError: raise SkipFile(f'not UTF-8 text (invalid byte at offset {offset - len(dec.getstate()[0])})') from None
     except OSError as e: raise SkipFile(f'unreadable: {e.strerror}') from None
     if not nonblank: raise SkipFile('empty file')
 
