@@ -160,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--top-k', type=int)
     p.add_argument('--num-samples', type=int)
     p.add_argument('--seed', type=int)
+    p.add_argument('--repetition-penalty', type=float, default=1.0, help='push down tokens already in the text (1: off)')
+    p.add_argument('--stop', action='append', help='stop a sample once its text reaches this string (repeatable)')
     p = sub.add_parser('finetune', help='fine-tune a model folder: a classifier (classify) or an instruction follower (instruct)'); _common(p)
     p.add_argument('--task', choices=('classify', 'instruct'), required=True)
     p.add_argument('--model', type=Path, required=True, help='pretrained model folder (e.g. RUN/model) or a run folder')
@@ -186,10 +188,11 @@ def _run(args):
         model, tok = _load_model_dir(args.model)
         if args.command == 'generate':
             from llm_course.generation import sample_texts
+            if args.repetition_penalty <= 0: raise UsageError(f"--repetition-penalty {args.repetition_penalty}: must be > 0 (1 turns it off)")
             pick = lambda given, default: default if given is None else given
             for s in sample_texts(model, tok, pick(args.prompt, cfg.prompt), pick(args.num_samples, cfg.num_samples),
                                   pick(args.max_new_tokens, cfg.sample_tokens), pick(args.temperature, cfg.temperature),
-                                  pick(args.top_k, cfg.top_k), pick(args.seed, cfg.seed)): print(s)
+                                  pick(args.top_k, cfg.top_k), pick(args.seed, cfg.seed), args.repetition_penalty, args.stop): print(s)
             return
         from llm_course.data import load_corpus, normalize_text
         from llm_course.evaluation import perplexity

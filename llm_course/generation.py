@@ -1,4 +1,4 @@
-"""Turning next-token scores into text: greedy decoding, temperature, top-k and top-p sampling with the KV cache, checked against `model.generate`; and exporting the trained model as a folder that `transformers.pipeline` loads.
+"""Turning next-token scores into text: greedy decoding, temperature, top-k and top-p sampling, the repetition penalty and stop strings, with the KV cache, checked against `model.generate`; and exporting the trained model as a folder that `transformers.pipeline` loads.
 
 Docs: https://llm-course.github.io/llm_course/generation.html.md"""
 
@@ -10,7 +10,7 @@ import shutil, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['filter_logits', 'generate', 'export_model', 'sample_texts']
+__all__ = ['filter_logits', 'penalize_repeats', 'hits_stop', 'generate', 'export_model', 'sample_texts']
 
 # %% ../nbs/08_generation.ipynb #c004
 import torch
@@ -36,6 +36,22 @@ def filter_logits(logits:torch.Tensor, temperature:float=1.0, top_k:int=0, top_p
     return logits
 
 # %% ../nbs/08_generation.ipynb #c011
+def penalize_repeats(logits:torch.Tensor, ids:torch.Tensor, penalty:float) -> torch.Tensor:
+    "Push down the logits `(B, V)` of every token that occurs in `ids` `(B, T)` by `penalty` (1: no change)"
+    if penalty <= 0: raise ValueError(f"repetition_penalty={penalty}: must be > 0 (1 leaves the logits alone)")
+    if penalty == 1.0: return logits
+    seen = logits.gather(1, ids)
+    return logits.scatter(1, ids, torch.where(seen < 0, seen * penalty, seen / penalty))
+
+# %% ../nbs/08_generation.ipynb #c014
+def hits_stop(tokenizer, row:list[int], stop_strings:list[str]) -> bool:
+    "True when a stop string occurs in the decoded `row` and overlaps its last token"
+    longest = max(map(len, stop_strings))
+    tail = tokenizer.decode(row[-(longest + 2):]); last = tokenizer.decode(row[-1:])
+    window = tail[-(len(last) + longest - 1):] if last else tail[-longest:]
+    return any(s in window and window.rfind(s) + len(s) > len(window) - max(1, len(last)) for s in stop_strings)
+
+# %% ../nbs/08_generation.ipynb #c016
 @torch.no_grad()
 def generate(
     model,                        # A causal LM that takes `past_key_values`
@@ -47,25 +63,34 @@ def generate(
     greedy:bool=False,            # Take the most likely token instead of sampling
     eos_token_id:int|None=None,   # Stop a row once it produces this token
     generator:torch.Generator|None=None,  # Source of randomness
+    repetition_penalty:float=1.0, # Push down tokens already in the text (1: off)
+    stop_strings:list[str]|None=None,  # Stop a row once its text reaches one of these (needs `tokenizer`)
+    tokenizer=None,               # Decodes rows for `stop_strings`
+    pad_token_id:int|None=None,   # Fills finished rows (default: `eos_token_id`)
 ) -> torch.Tensor:
     "Continue `ids` by `max_new_tokens` tokens; returns `(B, T + new)`"
+    if stop_strings and tokenizer is None: raise ValueError("stop_strings need the tokenizer to decode the text: pass tokenizer=")
     model.eval(); block = model.config.block_size
     ids = ids.to(next(model.parameters()).device)
+    pad = eos_token_id if pad_token_id is None else pad_token_id
     cache, pending, done = DynamicCache(), ids[:, -block:], torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
     for _ in range(max_new_tokens):
         if cache.get_seq_length() + pending.shape[1] > block: cache, pending = DynamicCache(), ids[:, -(block - 1):]
-        logits = model(pending, past_key_values=cache, use_cache=True).logits[:, -1].float()
+        logits = penalize_repeats(model(pending, past_key_values=cache, use_cache=True).logits[:, -1].float(), ids, repetition_penalty)
         if greedy: nxt = logits.argmax(-1, keepdim=True)
         else:
             probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
             nxt = torch.multinomial(probs.cpu(), 1, generator=generator).to(ids.device)
-        if eos_token_id is not None:
-            nxt = torch.where(done[:, None], torch.full_like(nxt, eos_token_id), nxt); done |= nxt[:, 0] == eos_token_id
+        if pad is not None: nxt = torch.where(done[:, None], torch.full_like(nxt, pad), nxt)
+        if eos_token_id is not None: done |= nxt[:, 0] == eos_token_id
         ids, pending = torch.cat([ids, nxt], 1), nxt
+        if stop_strings:
+            for i in range(ids.shape[0]):
+                if not done[i] and hits_stop(tokenizer, ids[i].tolist(), stop_strings): done[i] = True
         if done.all(): break
     return ids
 
-# %% ../nbs/08_generation.ipynb #c020
+# %% ../nbs/08_generation.ipynb #c028
 def export_model(model, tokenizer_json:Path, out:Path) -> Path:
     "Write `model` and the tokenizer in `tokenizer_json` to the folder `out`, loadable by `transformers`"
     out = Path(out); tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True)
@@ -73,12 +98,13 @@ def export_model(model, tokenizer_json:Path, out:Path) -> Path:
     hf_tokenizer(tokenizer_json).save_pretrained(tmp)
     replace_dir(tmp, out); return out
 
-# %% ../nbs/08_generation.ipynb #c025
+# %% ../nbs/08_generation.ipynb #c033
 def sample_texts(model, tokenizer, prompt:str='', n:int=3, max_new_tokens:int=200, temperature:float=0.8,
-                 top_k:int=50, seed:int=0) -> list[str]:
+                 top_k:int=50, seed:int=0, repetition_penalty:float=1.0, stop_strings:list[str]|None=None) -> list[str]:
     "`n` sampled continuations of `prompt`, decoded"
     start = tokenizer(prompt, add_special_tokens=False)['input_ids'] if prompt else []
     if not start: start = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else tokenizer(' ')['input_ids'][:1]
     ids = torch.tensor([start])
-    outs = [generate(model, ids, max_new_tokens, temperature, top_k, generator=torch.Generator().manual_seed(seed + i))[0] for i in range(n)]
+    outs = [generate(model, ids, max_new_tokens, temperature, top_k, generator=torch.Generator().manual_seed(seed + i),
+                     repetition_penalty=repetition_penalty, stop_strings=stop_strings, tokenizer=tokenizer)[0] for i in range(n)]
     return [prompt + tokenizer.decode(o[len(start) if prompt else 0:].tolist(), skip_special_tokens=True) for o in outs]

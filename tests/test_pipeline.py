@@ -50,6 +50,12 @@ print(out[0]['generated_text'])
 def test_generate_and_evaluate_commands(tiny_run, tmp_path):
     r = llm_course('generate', '--model', tiny_run/'model', '--prompt', 'Return the', '--max-new-tokens', '10')
     assert r.stdout.startswith('Return the')
+    r = llm_course('generate', '--model', tiny_run/'model', '--prompt', 'Return the', '--max-new-tokens', '60', '--num-samples', '3',
+                   '--stop', ' ', '--repetition-penalty', '1.3')
+    samples = r.stdout.split('Return the')[1:]
+    assert len(samples) == 3 and all(len(s.strip()) < 15 for s in samples), samples   # each stopped at its first space
+    bad = llm_course('generate', '--model', tiny_run/'model', '--repetition-penalty', '0', check=False)
+    assert bad.returncode == 2 and 'must be > 0' in bad.stderr
     llm_course('evaluate', '--model', tiny_run/'model', '--max-docs', '5', '--out', tmp_path/'eval.json')
     ev = json.loads((tmp_path/'eval.json').read_text())
     assert ev['documents'] == 5 and ev['perplexity'] > 1 and ev['bits_per_byte'] > 0
