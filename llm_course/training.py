@@ -166,7 +166,7 @@ def fit(
                       log_with=trackers(cfg.trackers), project_dir=out)
     if acc.log_with: acc.init_trackers('llm_course', config={k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))})
     opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
-                            fused=device == 'cuda')
+                            fused=True)   # the fused kernel exists for CPU and CUDA since torch 2.4
     gen = torch.Generator().manual_seed(cfg.seed)
     state = {'step': 0, 'best_val': float('inf'), 'best_step': -1, 'tokens': 0, 'train_s': 0.0, 'bad_evals': 0, 'stopped_early': False}
     if ckpt: state = load_checkpoint(ckpt, model, opt, gen)

@@ -13,7 +13,7 @@ def fails(*args):
     return lines[0]
 
 def test_unknown_profile():
-    assert 'valid profiles: tiny, cpu, shakespeare-cpu, gpu-small' in fails('pipeline', '--profile', 'huge')
+    assert 'valid profiles: tiny, cpu, shakespeare-cpu, shakespeare-best, gpu-small' in fails('pipeline', '--profile', 'huge')
 
 def test_unknown_key():
     msg = fails('pipeline', '--profile', 'tiny', '--set', 'layers=2')
