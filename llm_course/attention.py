@@ -81,5 +81,5 @@ class CausalSelfAttention(nn.Module):
         T, S = q.shape[2], k.shape[2]
         if mask is None and T > 1: mask = None if T == S else causal_mask(T, S, x.device)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
-                                           is_causal=mask is None and T > 1)
+                                           is_causal=bool(mask is None and T > 1))
         return self.resid_dropout(self.c_proj(merge_heads(y)))

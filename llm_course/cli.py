@@ -6,7 +6,7 @@ Docs: https://llm-course.github.io/llm_course/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #c003
 from __future__ import annotations
-import argparse, json, math, sys, time
+import argparse, json, math, os, sys, time
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -170,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', type=Path, required=True, help='folder for OUT/model and OUT/metrics.json')
     p.add_argument('--lora-r', type=int, help="LoRA rank (0: no LoRA; default: the profile's lora_r)")
     p.add_argument('--overwrite', action='store_true', help='write into a non-empty --out')
+    p = sub.add_parser('serve', help='serve a model folder over HTTP: the OpenAI completions and chat API, and a chat page at /')
+    p.add_argument('--model', type=Path, required=True, help='model folder (e.g. RUN/model)')
+    p.add_argument('--host', default='127.0.0.1', help='address to listen on (0.0.0.0: every interface)')
+    p.add_argument('--port', type=int, default=8000)
+    p.add_argument('--api-key', default=os.environ.get('LLM_COURSE_API_KEY'),
+                   help='require "Authorization: Bearer KEY" on /v1 (default: $LLM_COURSE_API_KEY; none: open)')
+    p.add_argument('--max-batch', type=int, default=16, help='requests decoded together')
+    p.add_argument('--max-queue', type=int, default=64, help='requests that may wait beyond those; more get 429')
+    p.add_argument('--timeout', type=float, default=120.0, help='seconds a request may take, waiting included (then 504)')
     return ap
 
 # %% ../nbs/10_cli.ipynb #c021
@@ -183,6 +192,13 @@ def _run(args):
     "Carry out one parsed command"
     if args.command == 'profiles':
         print(f"profiles in {__import__('llm_course.core').core.settings_path()}: {', '.join(read_profiles())}\n"); print(profile_table()); return
+    if args.command == 'serve':
+        try: from llm_course.serving import serve
+        except ImportError as e: raise UsageError(f"serve needs FastAPI and uvicorn ({e.name} is missing): pip install 'llm-course[serve]'")
+        if not 0 <= args.port < 65536: raise UsageError(f"--port {args.port}: use a port from 0 to 65535")
+        if args.max_batch < 1 or args.max_queue < 0 or args.timeout <= 0:
+            raise UsageError(f"--max-batch {args.max_batch} --max-queue {args.max_queue} --timeout {args.timeout}: need at least 1, 0 and more than 0")
+        serve(args.model, args.host, args.port, args.api_key, args.max_batch, args.max_queue, args.timeout); return
     cfg = run_config(args)
     if args.command in ('evaluate', 'generate'):
         model, tok = _load_model_dir(args.model)

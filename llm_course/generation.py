@@ -6,15 +6,19 @@ Docs: https://llm-course.github.io/llm_course/generation.html.md"""
 
 # %% ../nbs/08_generation.ipynb #c003
 from __future__ import annotations
-import shutil, tempfile
+import copy, os, shutil, tempfile, warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 # %% auto #0
-__all__ = ['filter_logits', 'penalize_repeats', 'hits_stop', 'generate', 'export_model', 'sample_texts']
+__all__ = ['filter_logits', 'penalize_repeats', 'hits_stop', 'generate', 'export_model', 'quantize_int8', 'save_int8',
+           'load_int8', 'export_onnx', 'OnnxLM', 'sample_texts']
 
 # %% ../nbs/08_generation.ipynb #c004
 import torch
+from torch import nn
 from transformers import DynamicCache
+from .core import UsageError
 from .data import replace_dir
 from .model import write_remote_code
 from .tokenization import hf_tokenizer
@@ -67,6 +71,7 @@ def generate(
     stop_strings:list[str]|None=None,  # Stop a row once its text reaches one of these (needs `tokenizer`)
     tokenizer=None,               # Decodes rows for `stop_strings`
     pad_token_id:int|None=None,   # Fills finished rows (default: `eos_token_id`)
+    use_cache:bool=True,          # Keep keys and values between steps (False: rerun the whole window each step)
 ) -> torch.Tensor:
     "Continue `ids` by `max_new_tokens` tokens; returns `(B, T + new)`"
     if stop_strings and tokenizer is None: raise ValueError("stop_strings need the tokenizer to decode the text: pass tokenizer=")
@@ -75,8 +80,11 @@ def generate(
     pad = eos_token_id if pad_token_id is None else pad_token_id
     cache, pending, done = DynamicCache(), ids[:, -block:], torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
     for _ in range(max_new_tokens):
-        if cache.get_seq_length() + pending.shape[1] > block: cache, pending = DynamicCache(), ids[:, -(block - 1):]
-        logits = penalize_repeats(model(pending, past_key_values=cache, use_cache=True).logits[:, -1].float(), ids, repetition_penalty)
+        if not use_cache: out = model(ids[:, -block:])
+        else:
+            if cache.get_seq_length() + pending.shape[1] > block: cache, pending = DynamicCache(), ids[:, -(block - 1):]
+            out = model(pending, past_key_values=cache, use_cache=True)
+        logits = penalize_repeats(out.logits[:, -1].float(), ids, repetition_penalty)
         if greedy: nxt = logits.argmax(-1, keepdim=True)
         else:
             probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
@@ -90,7 +98,7 @@ def generate(
         if done.all(): break
     return ids
 
-# %% ../nbs/08_generation.ipynb #c028
+# %% ../nbs/08_generation.ipynb #c030
 def export_model(model, tokenizer_json:Path, out:Path) -> Path:
     "Write `model` and the tokenizer in `tokenizer_json` to the folder `out`, loadable by `transformers`"
     out = Path(out); tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True)
@@ -98,7 +106,92 @@ def export_model(model, tokenizer_json:Path, out:Path) -> Path:
     hf_tokenizer(tokenizer_json).save_pretrained(tmp)
     replace_dir(tmp, out); return out
 
-# %% ../nbs/08_generation.ipynb #c033
+# %% ../nbs/08_generation.ipynb #c035
+def quantize_int8(model, backend:str='auto'):
+    "A CPU copy of `model` whose linear layers hold int8 weights and quantize activations on the fly"
+    model = copy.deepcopy(model).eval().cpu()
+    if backend == 'auto': backend = 'torch.ao' if hasattr(torch.ao.quantization, 'quantize_dynamic') else 'torchao'
+    if backend == 'torch.ao':
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')   # torch.ao announces its move to torchao
+            return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    if backend != 'torchao': raise UsageError(f"backend={backend!r}: use 'auto', 'torch.ao' or 'torchao'")
+    try: from torchao.quantization import quantize_, Int8DynamicActivationInt8WeightConfig
+    except ImportError as e: raise UsageError("this torch has no torch.ao quantization: pip install torchao") from e
+    quantize_(model, Int8DynamicActivationInt8WeightConfig()); return model
+
+# %% ../nbs/08_generation.ipynb #c037
+def _qlinears(model): return {n: m for n, m in model.named_modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)}
+
+def save_int8(qmodel, path:Path) -> Path:
+    "Write a `quantize_int8` (torch.ao) model's weights to the safetensors file `path`"
+    from safetensors.torch import save_file
+    q = _qlinears(qmodel)
+    if not q: raise UsageError("save_int8: the model has no torch.ao int8 layers; quantize it with quantize_int8(model, 'torch.ao')")
+    out = {k: v for k, v in qmodel.state_dict().items() if not k.startswith(tuple(f'{n}.' for n in q))}
+    for name, m in q.items():
+        w, b = m.weight(), m.bias()
+        out |= {f'{name}.qweight': w.int_repr(), f'{name}.qscale': torch.tensor(w.q_scale()), f'{name}.qzero_point': torch.tensor(w.q_zero_point())}
+        if b is not None: out[f'{name}.bias'] = b.detach()
+    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp')
+    save_file({k: v.contiguous() for k, v in out.items()}, tmp); os.replace(tmp, path); return path
+
+def load_int8(model_dir:Path, path:Path):
+    "The int8 model saved by `save_int8` at `path`, built from the config in `model_dir`"
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForCausalLM
+    sd = load_file(path); qmodel = quantize_int8(AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir)), 'torch.ao')
+    q = _qlinears(qmodel)
+    for name, m in q.items():
+        if f'{name}.qweight' not in sd: raise UsageError(f"{path}: no int8 weights for {name}; was it written by save_int8 for this model?")
+        w = torch._make_per_tensor_quantized_tensor(sd.pop(f'{name}.qweight'), sd.pop(f'{name}.qscale').item(), sd.pop(f'{name}.qzero_point').item())
+        m.set_weight_bias(w, sd.pop(f'{name}.bias', None))
+    own = dict(qmodel.named_parameters()) | dict(qmodel.named_buffers())   # the float32 rest: embeddings, norms
+    if set(own) != set(sd): raise UsageError(f"{path}: its tensors {sorted(set(sd) ^ set(own))[:3]} do not fit this model; was it written by save_int8 for it?")
+    with torch.no_grad():
+        for k, v in sd.items(): own[k].copy_(v)
+    return qmodel.eval()
+
+# %% ../nbs/08_generation.ipynb #c042
+class _Logits(nn.Module):
+    "The forward pass as ONNX sees it: token ids in, logits out"
+    def __init__(self, model): super().__init__(); self.model = model
+    def forward(self, input_ids): return self.model(input_ids, use_cache=False).logits
+
+def export_onnx(model, path:Path, int8:bool=False) -> Path:
+    "Write `model`'s forward pass (`input_ids` -> `logits`) to the ONNX file `path`; `int8`: weights quantized by onnxruntime"
+    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp'); block = model.config.block_size
+    model = copy.deepcopy(model).eval().cpu()
+    seq = torch.export.Dim('seq', min=2, max=block)   # from 2: one token would be a graph without the causal mask
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        prog = torch.onnx.export(_Logits(model), (torch.zeros(2, min(8, block), dtype=torch.long),), dynamo=True, verbose=False,
+                                 input_names=['input_ids'], output_names=['logits'],
+                                 dynamic_shapes={'input_ids': {0: torch.export.Dim('batch'), 1: seq}})
+    prog.save(str(tmp))
+    if int8:
+        from onnxruntime.quantization import quantize_dynamic, QuantType
+        import logging; logging.getLogger().setLevel(logging.ERROR)   # it suggests a pre-processing step meant for CNNs
+        q = tmp.with_name(tmp.name + '.int8'); quantize_dynamic(str(tmp), str(q), weight_type=QuantType.QInt8); os.replace(q, tmp)
+    os.replace(tmp, path); return path
+
+# %% ../nbs/08_generation.ipynb #c044
+class OnnxLM:
+    "An ONNX language model run by onnxruntime on the CPU, usable with `generate(..., use_cache=False)` and `perplexity`"
+    def __init__(self, path:Path, config, threads:int|None=None):
+        import onnxruntime as ort
+        opts = ort.SessionOptions(); opts.intra_op_num_threads = threads or torch.get_num_threads()
+        self.session, self.config = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider']), config
+    def eval(self): return self
+    def parameters(self): yield torch.zeros(0)
+    def __call__(self, input_ids:torch.Tensor, past_key_values=None, use_cache:bool=False, **kwargs):
+        if use_cache or past_key_values is not None: raise UsageError("the ONNX graph has no KV cache: generate(..., use_cache=False)")
+        x = input_ids.cpu().numpy()
+        one = x.shape[1] == 1
+        logits = self.session.run(None, {'input_ids': x.repeat(2, 1) if one else x})[0]
+        return SimpleNamespace(logits=torch.from_numpy(logits[:, :1] if one else logits))
+
+# %% ../nbs/08_generation.ipynb #c050
 def sample_texts(model, tokenizer, prompt:str='', n:int=3, max_new_tokens:int=200, temperature:float=0.8,
                  top_k:int=50, seed:int=0, repetition_penalty:float=1.0, stop_strings:list[str]|None=None) -> list[str]:
     "`n` sampled continuations of `prompt`, decoded"
