@@ -403,7 +403,7 @@ def cv_classify(params:dict, base_dir, seqs:list[list[int]], y, cfg:RunConfig, l
         if run.lora_r: add_lora(model, run.lora_r, run.lora_alpha)
         else: set_trainable(model, run.ft_train, run.ft_blocks)
         finetune(model, [{'input_ids': seqs[i], 'label': int(y[i])} for i in train], classify_collate, run)
-        scores.append(float((predict_proba(model, [seqs[i] for i in fold]).argmax(1) == np.asarray(y)[fold]).mean()))
+        scores.append(accuracy_on([seqs[i] for i in fold], np.asarray(y)[fold])(model)['score'])
     return {'mean': float(np.mean(scores)), 'std': float(np.std(scores)), 'scores': scores}
 
 # %% ../nbs/07_finetuning.ipynb #c077
@@ -480,9 +480,9 @@ def finetune_classify(model_dir, data:str, cfg:RunConfig, out:Path, text_column:
     texts, labels = load_labeled(data, text_column, label_column)
     classes = sorted(set(labels)); y = np.array([classes.index(l) for l in labels])
     tr, va, te = stratified_split(labels, seed=cfg.seed)
-    weights = balanced_weights(y[tr], len(classes)) if cfg.class_weight == 'balanced' else None
     if cfg.class_weight not in ('balanced', 'none'): raise UsageError(f"class_weight={cfg.class_weight!r}: use balanced or none")
     if cfg.pooling not in POOLINGS: raise UsageError(f"pooling={cfg.pooling!r}: use one of {', '.join(POOLINGS)}")
+    weights = balanced_weights(y[tr], len(classes)) if cfg.class_weight == 'balanced' else None
     tok = hf_tokenizer(mdir/'tokenizer.json')
     model = classifier_from(mdir, classes, cfg.pooling, weights)
     if cfg.lora_r: add_lora(model, cfg.lora_r, cfg.lora_alpha)
