@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio, collections, hmac, json, logging, math, os, signal, threading, time, uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Annotated, Callable, Literal
 
 # %% auto #0
 __all__ = ['CHAT_STOP', 'CHAT_PAGE', 'BatchCache', 'TextTail', 'Job', 'QueueFull', 'Engine', 'StreamOptions', 'CompletionRequest',
@@ -205,7 +205,7 @@ class _Sampling(BaseModel):
     temperature:float = Field(1.0, ge=0, le=2)
     top_p:float = Field(1.0, gt=0, le=1)
     n:int = Field(1, ge=1, le=16)
-    stop:str|list[str]|None = Field(None, max_length=4)
+    stop:str|Annotated[list[str], Field(max_length=4)]|None = None   # one string, or up to four
     seed:int|None = None
     stream:bool = False
     stream_options:StreamOptions|None = None
@@ -239,7 +239,7 @@ def chat_prompt(messages:list[dict], tokenizer) -> tuple[str, list[str]]:
     if messages[-1]['role'] != 'user': text += "\n\n### Response:\n"
     return text, [CHAT_STOP]
 
-# %% ../nbs/09_serving.ipynb #c028
+# %% ../nbs/09_serving.ipynb #c029
 class APIError(Exception):
     "An error answered with `status` and an OpenAI-style body"
     def __init__(self, status:int, message:str, type:str='invalid_request_error', param:str|None=None, code:str|None=None, headers:dict|None=None):
@@ -257,7 +257,7 @@ def _validation_error(request, exc:RequestValidationError) -> JSONResponse:
     msg = '; '.join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}" for e in errs)
     return _error_response(APIError(422, msg, param=param, code='invalid_value'))
 
-# %% ../nbs/09_serving.ipynb #c030
+# %% ../nbs/09_serving.ipynb #c031
 def _now() -> int: return int(time.time())
 
 class _Reply:
@@ -318,9 +318,9 @@ def make_app(model_dir:Path, api_key:str|None=None, max_batch:int=16, max_queue:
         for ids in encoded:
             want = max_tokens or block - len(ids)
             if len(ids) + want > block or want < 1:
-                raise APIError(400, f"This model's maximum context length is {block} tokens. However, you requested {len(ids) + want} tokens "
-                               f"({len(ids)} in the prompt, {want} for the completion). Please reduce the prompt or max_tokens.",
-                               param='max_tokens', code='context_length_exceeded')
+                asked = f"max_tokens={want} more" if max_tokens else "room for at least one more"
+                raise APIError(400, f"This model's maximum context length is {block} tokens; the prompt has {len(ids)} and asks for {asked}. "
+                               "Shorten the prompt or lower max_tokens.", param='max_tokens', code='context_length_exceeded')
             for j in range(req.n):
                 jobs.append(Job(ids, want, reply.emitter(len(jobs)), req.temperature, req.top_p, stop,
                                 None if req.seed is None else req.seed + j, deadline))
@@ -361,7 +361,7 @@ def make_app(model_dir:Path, api_key:str|None=None, max_batch:int=16, max_queue:
         return await run(request, req, [text], stop, req.max_completion_tokens or req.max_tokens, chat=True)
     return app
 
-# %% ../nbs/09_serving.ipynb #c032
+# %% ../nbs/09_serving.ipynb #c033
 def _sse(obj) -> str: return f"data: {json.dumps(obj)}\n\n"
 
 async def _stream(request, reply:_Reply, jobs:list[Job], head:dict, chat:bool, req, count):
@@ -383,7 +383,7 @@ async def _stream(request, reply:_Reply, jobs:list[Job], head:dict, chat:bool, r
     finally:
         for j in jobs: j.cancelled = True
 
-# %% ../nbs/09_serving.ipynb #c034
+# %% ../nbs/09_serving.ipynb #c035
 CHAT_PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>llm_course chat</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -450,7 +450,7 @@ loadModels();
 </script></body></html>
 """
 
-# %% ../nbs/09_serving.ipynb #c048
+# %% ../nbs/09_serving.ipynb #c049
 class AccessLog:
     "ASGI middleware: one JSON line per HTTP request on the `llm_course.serving.access` logger"
     def __init__(self, app): self.app, self.log = app, logging.getLogger('llm_course.serving.access')
