@@ -196,6 +196,11 @@ def _run(args):
         try: from llm_course.serving import serve
         except ImportError as e: raise UsageError(f"serve needs FastAPI and uvicorn ({e.name} is missing): pip install 'llm-course[serve]'")
         if not 0 <= args.port < 65536: raise UsageError(f"--port {args.port}: use a port from 0 to 65535")
+        import socket
+        with socket.socket(socket.AF_INET6 if ':' in args.host else socket.AF_INET) as s:   # fail here, in one line, not in uvicorn's log
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try: s.bind((args.host, args.port))
+            except OSError as e: raise UsageError(f"--host {args.host} --port {args.port}: cannot listen there ({e.strerror}); choose another --port, or stop what uses it")
         if args.max_batch < 1 or args.max_queue < 0 or args.timeout <= 0:
             raise UsageError(f"--max-batch {args.max_batch} --max-queue {args.max_queue} --timeout {args.timeout}: need at least 1, 0 and more than 0")
         serve(args.model, args.host, args.port, args.api_key, args.max_batch, args.max_queue, args.timeout); return

@@ -142,6 +142,11 @@ def test_cli_errors(chat_model, tmp_path):
     assert r.returncode == 2 and 'no config.json' in r.stderr
     r = subprocess.run([sys.executable, '-m', 'llm_course.cli', 'serve', '--model', str(chat_model), '--max-batch', '0'], capture_output=True, text=True)
     assert r.returncode == 2 and '--max-batch 0' in r.stderr
+    with socket.socket() as busy:
+        busy.bind(('127.0.0.1', 0)); busy.listen()
+        r = subprocess.run([sys.executable, '-m', 'llm_course.cli', 'serve', '--model', str(chat_model), '--port', str(busy.getsockname()[1])],
+                           capture_output=True, text=True)
+    assert r.returncode == 2 and 'cannot listen there' in r.stderr, r.stderr
 
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 
