@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--max-batch', type=int, default=16, help='requests decoded together')
     p.add_argument('--max-queue', type=int, default=64, help='requests that may wait beyond those; more get 429')
     p.add_argument('--timeout', type=float, default=120.0, help='seconds a request may take, waiting included (then 504)')
+    p.add_argument('--int8', action='store_true', help='serve the int8 (dynamically quantized) model, on the CPU')
     return ap
 
 # %% ../nbs/10_cli.ipynb #c021
@@ -203,7 +204,7 @@ def _run(args):
             except OSError as e: raise UsageError(f"--host {args.host} --port {args.port}: cannot listen there ({e.strerror}); choose another --port, or stop what uses it")
         if args.max_batch < 1 or args.max_queue < 0 or args.timeout <= 0:
             raise UsageError(f"--max-batch {args.max_batch} --max-queue {args.max_queue} --timeout {args.timeout}: need at least 1, 0 and more than 0")
-        serve(args.model, args.host, args.port, args.api_key, args.max_batch, args.max_queue, args.timeout); return
+        serve(args.model, args.host, args.port, args.api_key, args.max_batch, args.max_queue, args.timeout, int8=args.int8); return
     cfg = run_config(args)
     if args.command in ('evaluate', 'generate'):
         model, tok = _load_model_dir(args.model)

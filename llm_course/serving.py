@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from .core import UsageError
-from .generation import filter_logits
+from .generation import filter_logits, quantize_int8
 
 # %% ../nbs/09_serving.ipynb #c009
 class BatchCache:
@@ -276,13 +276,14 @@ class _Reply:
             yield i, e
 
 def make_app(model_dir:Path, api_key:str|None=None, max_batch:int=16, max_queue:int=64, timeout:float=120.0,
-             model=None, tokenizer=None) -> FastAPI:
-    "A FastAPI app serving the model folder `model_dir` with the OpenAI completions and chat API"
+             model=None, tokenizer=None, int8:bool=False) -> FastAPI:
+    "A FastAPI app serving the model folder `model_dir` with the OpenAI completions and chat API (`int8`: quantized, on the CPU)"
     from transformers import AutoModelForCausalLM, AutoTokenizer
     model_dir = Path(model_dir)
     if model is None:
         if not (model_dir/'config.json').exists(): raise UsageError(f"--model {model_dir}: no config.json; pass a model folder such as RUN/model")
         model, tokenizer = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
+    if int8: model = quantize_int8(model)
     name, block = model_dir.name if model_dir.name != 'model' else model_dir.parent.name or 'model', model.config.block_size
     engine = Engine(model, tokenizer, max_batch, max_queue)
 
@@ -450,7 +451,7 @@ loadModels();
 </script></body></html>
 """
 
-# %% ../nbs/09_serving.ipynb #c049
+# %% ../nbs/09_serving.ipynb #c051
 class AccessLog:
     "ASGI middleware: one JSON line per HTTP request on the `llm_course.serving.access` logger"
     def __init__(self, app): self.app, self.log = app, logging.getLogger('llm_course.serving.access')
@@ -468,16 +469,16 @@ class AccessLog:
                                       'ms': round(1000 * (time.perf_counter() - t0), 1), **usage}))
 
 def serve(model_dir:Path, host:str='127.0.0.1', port:int=8000, api_key:str|None=None, max_batch:int=16, max_queue:int=64,
-          timeout:float=120.0, grace:float=30.0, log_level:str='info'):
+          timeout:float=120.0, grace:float=30.0, log_level:str='info', int8:bool=False):
     "Serve the model folder `model_dir` over HTTP until interrupted"
     import uvicorn
-    app = make_app(model_dir, api_key, max_batch, max_queue, timeout)
+    app = make_app(model_dir, api_key, max_batch, max_queue, timeout, int8=int8)
     app.add_middleware(AccessLog)
     log = logging.getLogger('llm_course.serving')
     if not log.handlers:
         h = logging.StreamHandler(); h.setFormatter(logging.Formatter('%(message)s')); log.addHandler(h); log.setLevel(log_level.upper())
     log.info(f"serving {app.state.model_name!r} on http://{host}:{port} (chat page at /, API at /v1, "
-             f"{'API key required' if api_key else 'no API key'}, max_batch={max_batch}, max_queue={max_queue})")
+             f"{'API key required' if api_key else 'no API key'}, max_batch={max_batch}, max_queue={max_queue}{', int8' if int8 else ''})")
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the handler it found: make SIGTERM
     # end like Ctrl-C, and both end here, so that a stopped server exits with status 0
     signal.signal(signal.SIGTERM, signal.default_int_handler)
