@@ -1,6 +1,7 @@
 """Generation, measured: greedy tokens/s of our sampler with and without the KV cache beside transformers'
 `model.generate`, and the model as float32, int8 (torch.ao dynamic quantization; torchao too when installed),
-onnxruntime float32 and onnxruntime int8: size on disk, tokens/s, and perplexity on validation documents.
+onnxruntime float32 and onnxruntime int8 (with and without the KV cache): size on disk (both ONNX graphs), tokens/s,
+and perplexity on validation documents.
 
     python bench/generation_bench.py                    # trains the `cpu` profile first (about 80 s on 2 cores)
     python bench/generation_bench.py --run runs/cpu-X   # or a finished `llm-course pipeline` run
@@ -18,7 +19,7 @@ from transformers import AutoModelForCausalLM
 from llm_course.cli import pipeline
 from llm_course.core import load_profile
 from llm_course.evaluation import perplexity
-from llm_course.generation import OnnxLM, export_onnx, generate, quantize_int8, save_int8
+from llm_course.generation import OnnxLM, decode_path, export_onnx, generate, quantize_int8, save_int8
 from llm_course.model import GPT, GPTConfig
 from llm_course.tokenization import hf_tokenizer
 
@@ -55,25 +56,27 @@ def _timed(fn):
     t = time.perf_counter(); fn(); return time.perf_counter() - t
 
 rows = {}
-def row(name, lm, path=None, use_cache=True, fn=None):
+def row(name, lm, paths=(), use_cache=True, fn=None):
     fn = fn or (lambda: generate(lm, prompt, n, greedy=True, use_cache=use_cache))
-    r = {'tokens/s': tok_s(fn), 'MB': path.stat().st_size / 1e6 if path else float('nan')}
+    r = {'tokens/s': tok_s(fn), 'MB': sum(p.stat().st_size for p in paths) / 1e6 if paths else float('nan')}
     r['ppl'] = perplexity(lm, docs, tok)['perplexity'] if docs else float('nan')
     rows[name] = r; print(f"{name:28s} {r['tokens/s']:9.1f} tok/s  {r['MB']:8.2f} MB  perplexity {r['ppl']:.3f}", flush=True)
 
 fp32_file = mdir/'model.safetensors'
 with torch.no_grad():
-    row('transformers generate', model, fp32_file,
+    row('transformers generate', model, [fp32_file],
         fn=lambda: model.generate(prompt, max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=0))
-    row('ours, KV cache', model, fp32_file)
-    row('ours, no cache', model, fp32_file, use_cache=False)
+    row('ours, KV cache', model, [fp32_file])
+    row('ours, no cache', model, [fp32_file], use_cache=False)
     q = quantize_int8(model, 'torch.ao'); save_int8(q, tmp/'int8.safetensors')
-    row('int8 torch.ao, KV cache', q, tmp/'int8.safetensors')
+    row('int8 torch.ao, KV cache', q, [tmp/'int8.safetensors'])
     if importlib.util.find_spec('torchao'):
         row('int8 torchao, KV cache', quantize_int8(model, 'torchao'))
     export_onnx(model, tmp/'model.onnx'); export_onnx(model, tmp/'model.int8.onnx', int8=True)
-    row('onnxruntime fp32, no cache', OnnxLM(tmp/'model.onnx', model.config), tmp/'model.onnx', use_cache=False)
-    row('onnxruntime int8, no cache', OnnxLM(tmp/'model.int8.onnx', model.config), tmp/'model.int8.onnx', use_cache=False)
+    for kind, f in (('fp32', tmp/'model.onnx'), ('int8', tmp/'model.int8.onnx')):
+        ort_lm, files = OnnxLM(f, model.config), [f, decode_path(f)]   # the prefill and decode graphs, each with the weights
+        row(f'onnxruntime {kind}, KV cache', ort_lm, files)
+        row(f'onnxruntime {kind}, no cache', ort_lm, files, use_cache=False)
 
 base = rows['transformers generate']['tokens/s']
 print('\ntokens/s relative to transformers generate: ' + ', '.join(f"{k} {v['tokens/s'] / base:.2f}x" for k, v in rows.items()))

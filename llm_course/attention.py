@@ -79,7 +79,7 @@ class CausalSelfAttention(nn.Module):
         if rope is not None: q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if past_key_values is not None: k, v = past_key_values.update(k, v, self.layer_idx)
         T, S = q.shape[2], k.shape[2]
-        if mask is None and T > 1: mask = None if T == S else causal_mask(T, S, x.device)
+        if mask is None and T != S and T > 1: mask = causal_mask(T, S, x.device)   # several new queries after cached keys
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
-                                           is_causal=bool(mask is None and T > 1))
+                                           is_causal=bool(mask is None and T == S))
         return self.resid_dropout(self.c_proj(merge_heads(y)))

@@ -1,4 +1,4 @@
-"""Turning next-token scores into text: greedy decoding, temperature, top-k and top-p sampling, the repetition penalty and stop strings, with the KV cache, checked against `model.generate`; and exporting the trained model as a folder that `transformers.pipeline` loads.
+"""Turning next-token scores into text: greedy decoding, temperature, top-k and top-p sampling, the repetition penalty and stop strings, with the KV cache, checked against `model.generate`; exporting the trained model as a folder that `transformers.pipeline` loads; and making it smaller and faster with int8 weights and with ONNX run by onnxruntime, measured in size, speed and perplexity.
 
 Docs: https://llm-course.github.io/llm_course/generation.html.md"""
 
@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 # %% auto #0
 __all__ = ['filter_logits', 'penalize_repeats', 'hits_stop', 'generate', 'export_model', 'quantize_int8', 'save_int8',
-           'load_int8', 'export_onnx', 'OnnxLM', 'sample_texts']
+           'load_int8', 'decode_path', 'export_onnx', 'OnnxLM', 'sample_texts']
 
 # %% ../nbs/08_generation.ipynb #c004
 import torch
@@ -153,43 +153,71 @@ def load_int8(model_dir:Path, path:Path):
     return qmodel.eval()
 
 # %% ../nbs/08_generation.ipynb #c042
-class _Logits(nn.Module):
-    "The forward pass as ONNX sees it: token ids in, logits out"
+class _TensorCache:
+    "The cache the model sees while it is traced: given past keys/values (or none), it records the new ones"
+    def __init__(self, past:list, n_layer:int): self.past, self.new = past, [None] * n_layer
+    def get_seq_length(self, layer_idx:int=0) -> int: return self.past[0][0].shape[2] if self.past else 0
+    def update(self, k, v, layer_idx:int, *args, **kwargs):
+        self.new[layer_idx] = (k, v)
+        if not self.past: return k, v
+        pk, pv = self.past[layer_idx]; return torch.cat([pk, k], 2), torch.cat([pv, v], 2)
+
+class _WithCache(nn.Module):
+    "The forward pass as ONNX sees it: token ids and the past keys/values (flattened) in; logits and the new keys/values out"
     def __init__(self, model): super().__init__(); self.model = model
-    def forward(self, input_ids): return self.model(input_ids, use_cache=False).logits
+    def forward(self, input_ids, *past):
+        cache = _TensorCache(list(zip(past[0::2], past[1::2])), self.model.config.n_layer)
+        logits = self.model(input_ids, past_key_values=cache, use_cache=True).logits
+        return (logits, *[t for kv in cache.new for t in kv])
+
+def _kv_names(n_layer:int) -> list[str]: return [f'{kv}.{i}' for i in range(n_layer) for kv in ('key', 'value')]
+def decode_path(path:Path) -> Path: "Where `export_onnx` puts the decode graph beside `path`"; return Path(path).with_name(Path(path).stem + '.decode.onnx')
 
 def export_onnx(model, path:Path, int8:bool=False) -> Path:
-    "Write `model`'s forward pass (`input_ids` -> `logits`) to the ONNX file `path`; `int8`: weights quantized by onnxruntime"
-    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp'); block = model.config.block_size
+    "Write `model`'s prefill graph to the ONNX file `path` and its decode graph beside it; `int8`: weights quantized by onnxruntime"
+    path = Path(path); c = model.config; names = _kv_names(c.n_layer)
     model = copy.deepcopy(model).eval().cpu()
-    seq = torch.export.Dim('seq', min=2, max=block)   # from 2: one token would be a graph without the causal mask
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        prog = torch.onnx.export(_Logits(model), (torch.zeros(2, min(8, block), dtype=torch.long),), dynamo=True, verbose=False,
-                                 input_names=['input_ids'], output_names=['logits'],
-                                 dynamic_shapes={'input_ids': {0: torch.export.Dim('batch'), 1: seq}})
-    prog.save(str(tmp))
-    if int8:
-        from onnxruntime.quantization import quantize_dynamic, QuantType
-        import logging; logging.getLogger().setLevel(logging.ERROR)   # it suggests a pre-processing step meant for CNNs
-        q = tmp.with_name(tmp.name + '.int8'); quantize_dynamic(str(tmp), str(q), weight_type=QuantType.QInt8); os.replace(q, tmp)
-    os.replace(tmp, path); return path
+    batch, seq, past = torch.export.Dim('batch'), torch.export.Dim('seq', max=c.block_size), torch.export.Dim('past', max=c.block_size - 1)
+    ex_past = tuple(torch.zeros(2, c.n_head, 8, c.n_embd // c.n_head) for _ in names)
+    graphs = {path: ((torch.zeros(2, 8, dtype=torch.long),), ['input_ids'], ({0: batch, 1: seq},)),
+              decode_path(path): ((torch.zeros(2, 1, dtype=torch.long), *ex_past), ['input_ids'] + [f'past.{n}' for n in names],
+                                  ({0: batch}, tuple({0: batch, 2: past} for _ in names)))}
+    for dest, (example, inputs, dims) in graphs.items():
+        tmp = dest.with_name(f'.{dest.name}.tmp')
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            prog = torch.onnx.export(_WithCache(model), example, dynamo=True, verbose=False, input_names=inputs,
+                                     output_names=['logits'] + [f'present.{n}' for n in names], dynamic_shapes=dims)
+        prog.save(str(tmp))
+        if int8:
+            from onnxruntime.quantization import quantize_dynamic, QuantType
+            import logging; logging.getLogger().setLevel(logging.ERROR)   # it suggests a pre-processing step meant for CNNs
+            q = tmp.with_name(tmp.name + '.int8'); quantize_dynamic(str(tmp), str(q), weight_type=QuantType.QInt8); os.replace(q, tmp)
+        os.replace(tmp, dest)
+    return path
 
 # %% ../nbs/08_generation.ipynb #c044
 class OnnxLM:
-    "An ONNX language model run by onnxruntime on the CPU, usable with `generate(..., use_cache=False)` and `perplexity`"
+    "An ONNX language model (files from `export_onnx`) run by onnxruntime on the CPU, usable with `generate` and `perplexity`"
     def __init__(self, path:Path, config, threads:int|None=None):
         import onnxruntime as ort
         opts = ort.SessionOptions(); opts.intra_op_num_threads = threads or torch.get_num_threads()
-        self.session, self.config = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider']), config
+        open_ = lambda p: ort.InferenceSession(str(p), opts, providers=['CPUExecutionProvider'])
+        if not decode_path(path).exists(): raise UsageError(f"{decode_path(path)}: missing; write both graphs with export_onnx")
+        self.prefill, self.decode, self.config, self.names = open_(path), open_(decode_path(path)), config, _kv_names(config.n_layer)
     def eval(self): return self
     def parameters(self): yield torch.zeros(0)
     def __call__(self, input_ids:torch.Tensor, past_key_values=None, use_cache:bool=False, **kwargs):
-        if use_cache or past_key_values is not None: raise UsageError("the ONNX graph has no KV cache: generate(..., use_cache=False)")
-        x = input_ids.cpu().numpy()
-        one = x.shape[1] == 1
-        logits = self.session.run(None, {'input_ids': x.repeat(2, 1) if one else x})[0]
-        return SimpleNamespace(logits=torch.from_numpy(logits[:, :1] if one else logits))
+        x, n_past = input_ids.cpu().numpy(), past_key_values.get_seq_length() if past_key_values is not None else 0
+        if n_past == 0: out = self.prefill.run(None, {'input_ids': x})
+        elif x.shape[1] != 1: raise UsageError("the decode graph takes one new token per row after a filled cache")
+        else:
+            layers = past_key_values.layers
+            out = self.decode.run(None, {'input_ids': x} | {f'past.{n}': getattr(layers[i // 2], 'keys' if i % 2 == 0 else 'values').numpy()
+                                                           for i, n in enumerate(self.names)})
+        if past_key_values is not None:
+            for i in range(self.config.n_layer): past_key_values.update(torch.from_numpy(out[1 + 2 * i]), torch.from_numpy(out[2 + 2 * i]), i)
+        return SimpleNamespace(logits=torch.from_numpy(out[0]))
 
 # %% ../nbs/08_generation.ipynb #c050
 def sample_texts(model, tokenizer, prompt:str='', n:int=3, max_new_tokens:int=200, temperature:float=0.8,
