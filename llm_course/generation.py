@@ -175,6 +175,8 @@ def decode_path(path:Path) -> Path: "Where `export_onnx` puts the decode graph b
 
 def export_onnx(model, path:Path, int8:bool=False) -> Path:
     "Write `model`'s prefill graph to the ONNX file `path` and its decode graph beside it; `int8`: weights quantized by onnxruntime"
+    try: import onnx, onnxscript
+    except ImportError as e: raise UsageError(f"ONNX export needs {e.name}: pip install 'llm-course[onnx]'") from None
     path = Path(path); c = model.config; names = _kv_names(c.n_layer)
     model = copy.deepcopy(model).eval().cpu()
     batch, seq, past = torch.export.Dim('batch'), torch.export.Dim('seq', max=c.block_size), torch.export.Dim('past', max=c.block_size - 1)
@@ -200,7 +202,8 @@ def export_onnx(model, path:Path, int8:bool=False) -> Path:
 class OnnxLM:
     "An ONNX language model (files from `export_onnx`) run by onnxruntime on the CPU, usable with `generate` and `perplexity`"
     def __init__(self, path:Path, config, threads:int|None=None):
-        import onnxruntime as ort
+        try: import onnxruntime as ort
+        except ImportError: raise UsageError("running ONNX files needs onnxruntime: pip install 'llm-course[onnx]'") from None
         opts = ort.SessionOptions(); opts.intra_op_num_threads = threads or torch.get_num_threads()
         open_ = lambda p: ort.InferenceSession(str(p), opts, providers=['CPUExecutionProvider'])
         if not decode_path(path).exists(): raise UsageError(f"{decode_path(path)}: missing; write both graphs with export_onnx")
