@@ -154,11 +154,11 @@ def _retire(self:Engine):
     for i, r in enumerate(self.rows):
         job = r['job']
         if job.cancelled: self.stats['cancelled'] += 1
-        elif now > job.deadline: job.emit({'error': 'the request took longer than the server allows (timeout)', 'type': 'timeout'}); self.stats['timeout'] += 1
+        elif now > job.deadline: self.stats['timeout'] += 1; job.emit({'error': 'the request took longer than the server allows (timeout)', 'type': 'timeout'})
         elif 'finish' in r:
             rest = r['tail'].flush() if r['finish'] == 'length' or r['token'] == self.eos else ''
             if rest: job.emit({'text': rest})
-            job.emit({'done': r['finish'], 'tokens': r['n']}); self.stats['done'] += 1
+            self.stats['done'] += 1; job.emit({'done': r['finish'], 'tokens': r['n']})   # counted first: the client may look at once
         else: keep.append(i); continue
     if len(keep) < len(self.rows):
         self._ended(len(self.rows) - len(keep)); self.rows = [self.rows[i] for i in keep]
