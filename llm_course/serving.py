@@ -13,7 +13,8 @@ from typing import Annotated, Callable, Literal
 
 # %% auto #0
 __all__ = ['CHAT_STOP', 'CHAT_PAGE', 'BatchCache', 'TextTail', 'Job', 'QueueFull', 'Engine', 'StreamOptions', 'CompletionRequest',
-           'ChatMessage', 'ChatRequest', 'chat_prompt', 'APIError', 'make_app', 'AccessLog', 'serve']
+           'ChatMessage', 'ChatRequest', 'chat_prompt', 'APIError', 'Service', 'answer', 'make_app', 'AccessLog',
+           'serve']
 
 # %% ../nbs/09_serving.ipynb #c004
 import torch
@@ -260,9 +261,42 @@ def _validation_error(request, exc:RequestValidationError) -> JSONResponse:
 # %% ../nbs/09_serving.ipynb #c031
 def _now() -> int: return int(time.time())
 
+@dataclass
+class Service:
+    "What the HTTP routes share"
+    engine:Engine
+    tokenizer:object
+    name:str                   # The served model's id
+    block:int                  # Its context in tokens
+    api_key:str|None = None
+    timeout:float = 120.0      # Seconds a request may take, waiting included
+
+    def auth(self, request:Request):
+        "401 unless the request carries the API key (when there is one)"
+        if self.api_key is None: return
+        if not hmac.compare_digest(request.headers.get('authorization', '').encode(), f'Bearer {self.api_key}'.encode()):
+            raise APIError(401, 'Incorrect or missing API key: send the header "Authorization: Bearer KEY".', code='invalid_api_key')
+
+    def jobs_for(self, req:_Sampling, prompts:list[str], extra_stop:list[str], max_tokens:int|None, emitter) -> tuple[list[Job], int]:
+        "The jobs for `req` (the i-th reporting through `emitter(i)`), and the number of prompt tokens"
+        if req.model != self.name: raise APIError(404, f"The model '{req.model}' does not exist; this server has '{self.name}' (GET /v1/models).", param='model', code='model_not_found')
+        stop = ([req.stop] if isinstance(req.stop, str) else list(req.stop or [])) + extra_stop
+        encoded = [self.tokenizer(p, add_special_tokens=False)['input_ids'] or [self.tokenizer.eos_token_id] for p in prompts]
+        jobs, deadline = [], time.monotonic() + self.timeout
+        for ids in encoded:
+            want = max_tokens or self.block - len(ids)
+            if len(ids) + want > self.block or want < 1:
+                asked = f"max_tokens={want} more" if max_tokens else "room for at least one more"
+                raise APIError(400, f"This model's maximum context length is {self.block} tokens; the prompt has {len(ids)} and asks for {asked}. "
+                               "Shorten the prompt or lower max_tokens.", param='max_tokens', code='context_length_exceeded')
+            jobs += [Job(ids, want, emitter(len(jobs) + j), req.temperature, req.top_p, stop, None if req.seed is None else req.seed + j, deadline)
+                     for j in range(req.n)]
+        return jobs, sum(map(len, encoded))
+
+# %% ../nbs/09_serving.ipynb #c033
 class _Reply:
     "The events of a request's jobs, read on the event loop"
-    def __init__(self, n:int): self.loop, self.queue, self.n = asyncio.get_running_loop(), asyncio.Queue(), n
+    def __init__(self): self.loop, self.queue, self.n = asyncio.get_running_loop(), asyncio.Queue(), 0
     def emitter(self, i:int): return lambda e: self.loop.call_soon_threadsafe(self.queue.put_nowait, (i, e))
     async def events(self, request:Request):
         "(job index, event) until every job has ended; stops early if the client disconnects"
@@ -275,6 +309,32 @@ class _Reply:
             if 'done' in e or 'error' in e: left -= 1
             yield i, e
 
+async def answer(self:Service, request:Request, req:_Sampling, prompts:list[str], extra_stop:list[str], max_tokens, chat:bool):
+    "Run `req`'s jobs; the whole reply as a dict, or a `StreamingResponse` of server-sent events"
+    reply = _Reply()
+    jobs, prompt_tokens = self.jobs_for(req, prompts, extra_stop, max_tokens, reply.emitter); reply.n = len(jobs)
+    try: self.engine.submit(jobs)
+    except QueueFull as e: raise APIError(429, f"The server is busy: {e}. Retry later.", 'rate_limit_exceeded', headers={'Retry-After': '1'})
+    head = {'id': f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}", 'object': 'chat.completion' if chat else 'text_completion',
+            'created': _now(), 'model': self.name}
+    request.state.usage = usage = {'prompt_tokens': prompt_tokens * req.n, 'completion_tokens': 0, 'total_tokens': 0}
+    def count(e):
+        if 'tokens' in e: usage['completion_tokens'] += e['tokens']; usage['total_tokens'] = usage['prompt_tokens'] + usage['completion_tokens']
+    if req.stream: return StreamingResponse(_stream(request, reply, jobs, head, chat, req, count), media_type='text/event-stream',
+                                            headers={'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no'})
+    texts, finish = [''] * len(jobs), [None] * len(jobs)
+    try:
+        async for i, e in reply.events(request):
+            if 'error' in e: raise APIError(504 if e.get('type') == 'timeout' else 500, e['error'], e.get('type', 'server_error'))
+            texts[i] += e.get('text', ''); count(e); finish[i] = e.get('done', finish[i])
+    finally:
+        for j in jobs: j.cancelled = True   # no-op for finished jobs; stops the rest (client gone, or an error)
+    content = (lambda t: {'message': {'role': 'assistant', 'content': t}}) if chat else (lambda t: {'text': t})
+    return {**head, 'choices': [{'index': i, **content(t), 'logprobs': None, 'finish_reason': f} for i, (t, f) in enumerate(zip(texts, finish))],
+            'usage': usage}
+Service.answer = answer
+
+# %% ../nbs/09_serving.ipynb #c035
 def make_app(model_dir:Path, api_key:str|None=None, max_batch:int=16, max_queue:int=64, timeout:float=120.0,
              model=None, tokenizer=None, int8:bool=False) -> FastAPI:
     "A FastAPI app serving the model folder `model_dir` with the OpenAI completions and chat API (`int8`: quantized, on the CPU)"
@@ -284,85 +344,39 @@ def make_app(model_dir:Path, api_key:str|None=None, max_batch:int=16, max_queue:
         if not (model_dir/'config.json').exists(): raise UsageError(f"--model {model_dir}: no config.json; pass a model folder such as RUN/model")
         model, tokenizer = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
     if int8: model = quantize_int8(model)
-    name, block = model_dir.name if model_dir.name != 'model' else model_dir.parent.name or 'model', model.config.block_size
-    engine = Engine(model, tokenizer, max_batch, max_queue)
+    name = model_dir.name if model_dir.name != 'model' else model_dir.parent.name or 'model'
+    srv = Service(Engine(model, tokenizer, max_batch, max_queue), tokenizer, name, model.config.block_size, api_key, timeout)
 
     async def lifespan(app):
-        engine.start(); yield
-        await asyncio.to_thread(engine.close, 30)
+        srv.engine.start(); yield
+        await asyncio.to_thread(srv.engine.close, 30)
     app = FastAPI(title='llm_course server', lifespan=lifespan)
-    app.state.engine, app.state.model_name = engine, name
+    app.state.engine, app.state.model_name = srv.engine, name
     app.add_exception_handler(APIError, lambda request, e: _error_response(e))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-
-    def auth(request:Request):
-        if api_key is None: return
-        given = request.headers.get('authorization', '')
-        if not hmac.compare_digest(given.encode(), f'Bearer {api_key}'.encode()):
-            raise APIError(401, 'Incorrect or missing API key: send the header "Authorization: Bearer KEY".', code='invalid_api_key')
+    key = [Depends(srv.auth)]
 
     @app.get('/health')
-    def health(): return {'status': 'ok', 'model': name, **engine.load, **{k: engine.stats[k] for k in ('done', 'cancelled', 'timeout', 'failed')}}
+    def health(): return {'status': 'ok', 'model': name, **srv.engine.load, **{k: srv.engine.stats[k] for k in ('done', 'cancelled', 'timeout', 'failed')}}
 
-    @app.get('/v1/models', dependencies=[Depends(auth)])
+    @app.get('/v1/models', dependencies=key)
     def models(): return {'object': 'list', 'data': [{'id': name, 'object': 'model', 'created': _now(), 'owned_by': 'llm_course'}]}
 
     @app.get('/', response_class=HTMLResponse)
     def page(): return CHAT_PAGE
 
-    def jobs_for(req:_Sampling, prompts:list[str], extra_stop:list[str], max_tokens:int|None, reply:_Reply) -> tuple[list[Job], int]:
-        if req.model != name: raise APIError(404, f"The model '{req.model}' does not exist; this server has '{name}' (GET /v1/models).", param='model', code='model_not_found')
-        stop = ([req.stop] if isinstance(req.stop, str) else list(req.stop or [])) + extra_stop
-        encoded = [tokenizer(p, add_special_tokens=False)['input_ids'] or [tokenizer.eos_token_id] for p in prompts]
-        jobs, deadline = [], time.monotonic() + timeout
-        for ids in encoded:
-            want = max_tokens or block - len(ids)
-            if len(ids) + want > block or want < 1:
-                asked = f"max_tokens={want} more" if max_tokens else "room for at least one more"
-                raise APIError(400, f"This model's maximum context length is {block} tokens; the prompt has {len(ids)} and asks for {asked}. "
-                               "Shorten the prompt or lower max_tokens.", param='max_tokens', code='context_length_exceeded')
-            for j in range(req.n):
-                jobs.append(Job(ids, want, reply.emitter(len(jobs)), req.temperature, req.top_p, stop,
-                                None if req.seed is None else req.seed + j, deadline))
-        return jobs, sum(map(len, encoded))
-
-    async def run(request:Request, req:_Sampling, prompts:list[str], extra_stop:list[str], max_tokens, chat:bool):
-        reply = _Reply(0)
-        jobs, prompt_tokens = jobs_for(req, prompts, extra_stop, max_tokens, reply)
-        reply.n = len(jobs)
-        try: engine.submit(jobs)
-        except QueueFull as e: raise APIError(429, f"The server is busy: {e}. Retry later.", 'rate_limit_exceeded', headers={'Retry-After': '1'})
-        rid, created = f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}", _now()
-        head = {'id': rid, 'object': 'chat.completion' if chat else 'text_completion', 'created': created, 'model': name}
-        request.state.usage = usage = {'prompt_tokens': prompt_tokens * req.n, 'completion_tokens': 0, 'total_tokens': 0}
-        def count(e):
-            if 'tokens' in e: usage['completion_tokens'] += e['tokens']; usage['total_tokens'] = usage['prompt_tokens'] + usage['completion_tokens']
-        if req.stream: return StreamingResponse(_stream(request, reply, jobs, head, chat, req, count), media_type='text/event-stream',
-                                                headers={'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no'})
-        texts, finish = [''] * len(jobs), [None] * len(jobs)
-        try:
-            async for i, e in reply.events(request):
-                if 'error' in e: raise APIError(504 if e.get('type') == 'timeout' else 500, e['error'], e.get('type', 'server_error'))
-                texts[i] += e.get('text', ''); count(e); finish[i] = e.get('done', finish[i])
-        finally:
-            for j in jobs: j.cancelled = True   # no-op for finished jobs; stops the rest (client gone, or an error)
-        if chat: choices = [{'index': i, 'message': {'role': 'assistant', 'content': t}, 'logprobs': None, 'finish_reason': f} for i, (t, f) in enumerate(zip(texts, finish))]
-        else: choices = [{'index': i, 'text': t, 'logprobs': None, 'finish_reason': f} for i, (t, f) in enumerate(zip(texts, finish))]
-        return {**head, 'choices': choices, 'usage': usage}
-
-    @app.post('/v1/completions', dependencies=[Depends(auth)])
+    @app.post('/v1/completions', dependencies=key)
     async def completions(req:CompletionRequest, request:Request):
-        prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
-        return await run(request, req, prompts, [], req.max_tokens or 16, chat=False)
+        return await srv.answer(request, req, [req.prompt] if isinstance(req.prompt, str) else req.prompt, [], req.max_tokens or 16, chat=False)
 
-    @app.post('/v1/chat/completions', dependencies=[Depends(auth)])
+    @app.post('/v1/chat/completions', dependencies=key)
     async def chat_completions(req:ChatRequest, request:Request):
         text, stop = chat_prompt([m.model_dump() for m in req.messages], tokenizer)
-        return await run(request, req, [text], stop, req.max_completion_tokens or req.max_tokens, chat=True)
+        return await srv.answer(request, req, [text], stop, req.max_completion_tokens or req.max_tokens, chat=True)
     return app
 
-# %% ../nbs/09_serving.ipynb #c033
+# %% ../nbs/09_serving.ipynb #c037
 def _sse(obj) -> str: return f"data: {json.dumps(obj)}\n\n"
 
 async def _stream(request, reply:_Reply, jobs:list[Job], head:dict, chat:bool, req, count):
@@ -384,7 +398,7 @@ async def _stream(request, reply:_Reply, jobs:list[Job], head:dict, chat:bool, r
     finally:
         for j in jobs: j.cancelled = True
 
-# %% ../nbs/09_serving.ipynb #c035
+# %% ../nbs/09_serving.ipynb #c039
 CHAT_PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>llm_course chat</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -451,7 +465,7 @@ loadModels();
 </script></body></html>
 """
 
-# %% ../nbs/09_serving.ipynb #c051
+# %% ../nbs/09_serving.ipynb #c058
 class AccessLog:
     "ASGI middleware: one JSON line per HTTP request on the `llm_course.serving.access` logger"
     def __init__(self, app): self.app, self.log = app, logging.getLogger('llm_course.serving.access')
