@@ -17,9 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from llm_course.cli import pipeline
 from llm_course.core import load_profile
 from llm_course.evaluation import classification_metrics
-from llm_course.finetuning import (accuracy_on, add_lora, classifier_from, classify_collate, encode_texts, finetune,
-                                   finetune_instruct, load_labeled, merge_lora, predict_proba, set_trainable, stratified_split)
-from llm_course.tokenization import hf_tokenizer
+from llm_course.finetuning import finetune_classify, finetune_instruct, load_labeled, stratified_split
 
 ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
 ap.add_argument('--base', type=Path, help='a finished pipeline run folder (default: run the cpu profile now)')
@@ -33,11 +31,11 @@ if base is None:
     base = Path(tempfile.mkdtemp())/'base'
     m = pipeline(cfg, base, progress=False)
     print(f"base model: cpu profile, validation loss {m['val_loss']:.3f}, {m['wall_seconds']:.0f} s")
-mdir, tok = base/'model', hf_tokenizer(base/'tokenizer.json')
+mdir = base/'model'
 
 texts, labels = load_labeled('ucirvine/sms_spam')
 classes = sorted(set(labels)); y = np.array([classes.index(l) for l in labels])
-tr, va, te = stratified_split(labels)
+tr, va, te = stratified_split(labels, seed=cfg.seed)   # the split finetune_classify makes
 print(f"SMS spam: {len(tr)} train / {len(va)} validation / {len(te)} test, {y.mean():.1%} spam; always-ham test accuracy {1 - y[te].mean():.4f}")
 
 rows = []
@@ -49,22 +47,15 @@ rows.append({'method': 'TF-IDF + logistic regression (scikit-learn)', 'trainable
              'seconds': time.perf_counter() - t0, 'test_accuracy': met['accuracy'], 'spam_f1': met['per_class'][1]['f1'],
              'ham_f1': met['per_class'][0]['f1']})
 
-seqs = encode_texts(tok, texts, cfg.block_size)
-train_ex = [{'input_ids': seqs[i], 'label': int(y[i])} for i in tr]
 modes = [('head only', dict(ft_train='head', ft_lr=3e-3)), ('last 2 blocks + head', dict(ft_train='last', ft_blocks=2, ft_lr=1e-3)),
          ('all weights', dict(ft_train='all', ft_lr=5e-4)), ('LoRA r=8 (all projections) + head', dict(lora_r=8, lora_alpha=16, ft_lr=3e-3))]
-for name, settings in modes:
+for name, settings in modes:   # each is `llm-course finetune --task classify` with these settings, on the same split
     run = replace(cfg, **settings)
-    model = classifier_from(mdir, classes)
-    if run.lora_r: add_lora(model, run.lora_r, run.lora_alpha)
-    else: set_trainable(model, run.ft_train, run.ft_blocks)
-    r = finetune(model, train_ex, classify_collate, run, evaluate=accuracy_on([seqs[i] for i in va], y[va]))
-    if run.lora_r: merge_lora(model)
-    met = classification_metrics(y[te].tolist(), predict_proba(model, [seqs[i] for i in te]).argmax(1).tolist())
-    rows.append({'method': f"{name}, lr {run.ft_lr:g}", 'trainable': r['trainable_params'], 'seconds': r['train_seconds'],
-                 'best_epoch': r['best_epoch'], 'test_accuracy': met['accuracy'], 'spam_f1': met['per_class'][1]['f1'],
-                 'ham_f1': met['per_class'][0]['f1']})
-    print(f"  {rows[-1]['method']}: test accuracy {met['accuracy']:.4f}, spam F1 {met['per_class'][1]['f1']:.3f}", flush=True)
+    m = finetune_classify(mdir, 'ucirvine/sms_spam', run, Path(tempfile.mkdtemp())/'ft')
+    rows.append({'method': f"{name}, lr {run.ft_lr:g}", 'trainable': m['trainable_params'], 'seconds': m['train_seconds'],
+                 'best_epoch': m['best_epoch'], 'test_accuracy': m['test_accuracy'], 'spam_f1': m['test_f1']['spam'],
+                 'ham_f1': m['test_f1']['ham']})
+    print(f"  {rows[-1]['method']}: test accuracy {m['test_accuracy']:.4f}, spam F1 {m['test_f1']['spam']:.3f}", flush=True)
 
 print(f"\n| classification ({args.epochs} epochs, best by validation) | trainable params | train s | test accuracy | spam F1 | ham F1 |")
 print('|---|---:|---:|---:|---:|---:|')
