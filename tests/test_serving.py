@@ -113,7 +113,8 @@ def test_disconnect_stops_generation(live):
     h = {'Authorization': f'Bearer {KEY}'}
     model = httpx.get(url + '/v1/models', headers=h).json()['data'][0]['id']
     before = httpx.get(url + '/health').json()['cancelled']
-    sse_stream(url + '/v1/completions', {'model': model, 'prompt': 'The', 'max_tokens': 500, 'stream': True}, h, first_only=True)
+    sse_stream(url + '/v1/completions', {'model': model, 'prompt': 'The', 'max_tokens': 500, 'temperature': 0, 'stream': True}, h,
+               first_only=True)   # greedy: an end-of-text token cannot end it early
     for _ in range(100):
         health = httpx.get(url + '/health').json()
         if health['cancelled'] > before and health['running'] == 0: break
@@ -128,7 +129,8 @@ def test_graceful_shutdown(chat_model):
         model = httpx.get(url + '/v1/models').json()['data'][0]['id']
         got = []
         t = threading.Thread(target=lambda: got.extend(sse_stream(url + '/v1/completions', {'model': model, 'prompt': 'The',
-                                                                                             'max_tokens': 500, 'stream': True}, {})))
+                                                                                             'max_tokens': 500, 'temperature': 0,
+                                                                                             'stream': True}, {})))
         t.start()
         for _ in range(100):
             if httpx.get(url + '/health').json()['running']: break
