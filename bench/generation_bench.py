@@ -55,11 +55,12 @@ def tok_s(fn):
 def _timed(fn):
     t = time.perf_counter(); fn(); return time.perf_counter() - t
 
-rows = {}
+rows, ppl = {}, {}
 def row(name, lm, paths=(), use_cache=True, fn=None):
     fn = fn or (lambda: generate(lm, prompt, n, greedy=True, use_cache=use_cache))
     r = {'tokens/s': tok_s(fn), 'MB': sum(p.stat().st_size for p in paths) / 1e6 if paths else float('nan')}
-    r['ppl'] = perplexity(lm, docs, tok)['perplexity'] if docs else float('nan')
+    if id(lm) not in ppl: ppl[id(lm)] = perplexity(lm, docs, tok)['perplexity'] if docs else float('nan')   # once per model
+    r['ppl'] = ppl[id(lm)]
     rows[name] = r; print(f"{name:28s} {r['tokens/s']:9.1f} tok/s  {r['MB']:8.2f} MB  perplexity {r['ppl']:.3f}", flush=True)
 
 fp32_file = mdir/'model.safetensors'

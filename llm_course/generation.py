@@ -11,8 +11,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 # %% auto #0
-__all__ = ['filter_logits', 'penalize_repeats', 'hits_stop', 'generate', 'export_model', 'quantize_int8', 'save_int8',
-           'load_int8', 'decode_path', 'export_onnx', 'OnnxLM', 'sample_texts']
+__all__ = ['filter_logits', 'penalize_repeats', 'hits_stop', 'next_tokens', 'generate', 'export_model', 'quantize_int8',
+           'save_int8', 'load_int8', 'decode_path', 'export_onnx', 'OnnxLM', 'sample_texts']
 
 # %% ../nbs/08_generation.ipynb #c004
 import torch
@@ -56,6 +56,14 @@ def hits_stop(tokenizer, row:list[int], stop_strings:list[str]) -> bool:
     return any(s in window and window.rfind(s) + len(s) > len(window) - max(1, len(last)) for s in stop_strings)
 
 # %% ../nbs/08_generation.ipynb #c016
+def next_tokens(logits:torch.Tensor, greedy:bool=False, temperature:float=1.0, top_k:int=0, top_p:float=1.0,
+                generator:torch.Generator|None=None) -> torch.Tensor:
+    "The next token `(B, 1)` for logits `(B, V)`: the argmax when `greedy`, else sampled after `filter_logits`"
+    if greedy: return logits.argmax(-1, keepdim=True)
+    probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
+    return torch.multinomial(probs.cpu(), 1, generator=generator).to(logits.device)
+
+# %% ../nbs/08_generation.ipynb #c017
 @torch.no_grad()
 def generate(
     model,                        # A causal LM that takes `past_key_values`
@@ -85,10 +93,7 @@ def generate(
             if cache.get_seq_length() + pending.shape[1] > block: cache, pending = DynamicCache(), ids[:, -(block - 1):]
             out = model(pending, past_key_values=cache, use_cache=True)
         logits = penalize_repeats(out.logits[:, -1].float(), ids, repetition_penalty)
-        if greedy: nxt = logits.argmax(-1, keepdim=True)
-        else:
-            probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
-            nxt = torch.multinomial(probs.cpu(), 1, generator=generator).to(ids.device)
+        nxt = next_tokens(logits, greedy, temperature, top_k, top_p, generator)
         if pad is not None: nxt = torch.where(done[:, None], torch.full_like(nxt, pad), nxt)
         if eos_token_id is not None: done |= nxt[:, 0] == eos_token_id
         ids, pending = torch.cat([ids, nxt], 1), nxt
@@ -98,7 +103,7 @@ def generate(
         if done.all(): break
     return ids
 
-# %% ../nbs/08_generation.ipynb #c030
+# %% ../nbs/08_generation.ipynb #c031
 def export_model(model, tokenizer_json:Path, out:Path) -> Path:
     "Write `model` and the tokenizer in `tokenizer_json` to the folder `out`, loadable by `transformers`"
     out = Path(out); tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True)
@@ -106,7 +111,7 @@ def export_model(model, tokenizer_json:Path, out:Path) -> Path:
     hf_tokenizer(tokenizer_json).save_pretrained(tmp)
     replace_dir(tmp, out); return out
 
-# %% ../nbs/08_generation.ipynb #c035
+# %% ../nbs/08_generation.ipynb #c036
 def quantize_int8(model, backend:str='auto'):
     "A CPU copy of `model` whose linear layers hold int8 weights and quantize activations on the fly"
     model = copy.deepcopy(model).eval().cpu()
@@ -120,7 +125,7 @@ def quantize_int8(model, backend:str='auto'):
     except ImportError as e: raise UsageError("this torch has no torch.ao quantization: pip install torchao") from e
     quantize_(model, Int8DynamicActivationInt8WeightConfig()); return model
 
-# %% ../nbs/08_generation.ipynb #c037
+# %% ../nbs/08_generation.ipynb #c038
 def _qlinears(model): return {n: m for n, m in model.named_modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)}
 
 def save_int8(qmodel, path:Path) -> Path:
@@ -152,7 +157,7 @@ def load_int8(model_dir:Path, path:Path):
         for k, v in sd.items(): own[k].copy_(v)
     return qmodel.eval()
 
-# %% ../nbs/08_generation.ipynb #c042
+# %% ../nbs/08_generation.ipynb #c043
 class _TensorCache:
     "The cache the model sees while it is traced: given past keys/values (or none), it records the new ones"
     def __init__(self, past:list, n_layer:int): self.past, self.new = past, [None] * n_layer
@@ -198,7 +203,7 @@ def export_onnx(model, path:Path, int8:bool=False) -> Path:
         os.replace(tmp, dest)
     return path
 
-# %% ../nbs/08_generation.ipynb #c044
+# %% ../nbs/08_generation.ipynb #c045
 class OnnxLM:
     "An ONNX language model (files from `export_onnx`) run by onnxruntime on the CPU, usable with `generate` and `perplexity`"
     def __init__(self, path:Path, config, threads:int|None=None):
@@ -222,7 +227,7 @@ class OnnxLM:
             for i in range(self.config.n_layer): past_key_values.update(torch.from_numpy(out[1 + 2 * i]), torch.from_numpy(out[2 + 2 * i]), i)
         return SimpleNamespace(logits=torch.from_numpy(out[0]))
 
-# %% ../nbs/08_generation.ipynb #c050
+# %% ../nbs/08_generation.ipynb #c051
 def sample_texts(model, tokenizer, prompt:str='', n:int=3, max_new_tokens:int=200, temperature:float=0.8,
                  top_k:int=50, seed:int=0, repetition_penalty:float=1.0, stop_strings:list[str]|None=None) -> list[str]:
     "`n` sampled continuations of `prompt`, decoded"

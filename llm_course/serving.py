@@ -24,27 +24,32 @@ from starlette.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from .core import UsageError
-from .generation import filter_logits, quantize_int8
+from .generation import next_tokens, quantize_int8
 
 # %% ../nbs/09_serving.ipynb #c009
 class BatchCache:
-    "A KV cache for a batch of left-padded rows that can `join` (merge another cache's rows) and `keep` (drop rows)"
-    def __init__(self): self.k, self.v = [], []
+    "A KV cache for a batch of left-padded rows and their attention mask, which rows can `join` and leave (`keep`)"
+    def __init__(self, mask:torch.Tensor|None=None): self.k, self.v, self.mask = [], [], mask   # mask: (B, S), 1 = real token
     def get_seq_length(self, layer_idx:int=0) -> int: return self.k[layer_idx].shape[2] if self.k else 0
     def update(self, k:torch.Tensor, v:torch.Tensor, layer_idx:int, *args, **kwargs):
         if layer_idx == len(self.k): self.k.append(k); self.v.append(v)
         else: self.k[layer_idx] = torch.cat([self.k[layer_idx], k], 2); self.v[layer_idx] = torch.cat([self.v[layer_idx], v], 2)
         return self.k[layer_idx], self.v[layer_idx]
-    def keep(self, rows:torch.Tensor, start:int=0):
-        "Keep only batch `rows`, and the positions from `start` on (columns that are padding in every remaining row)"
-        self.k = [t[rows, :, start:] for t in self.k]; self.v = [t[rows, :, start:] for t in self.v]
+    def grow(self):
+        "Mark one more real position in every row: the tokens about to go through the model"
+        self.mask = torch.nn.functional.pad(self.mask, (0, 1), value=1)
+    def keep(self, rows:torch.Tensor):
+        "Keep only batch `rows`, dropping the columns that are padding in all of them"
+        mask = self.mask[rows]; start = int((mask.cumsum(1) == 0).sum(1).min())
+        self.mask, self.k, self.v = mask[:, start:], [t[rows, :, start:] for t in self.k], [t[rows, :, start:] for t in self.v]
     def join(self, other:'BatchCache'):
-        "Append `other`'s rows, left-padding whichever is shorter with zeros"
-        if not self.k: self.k, self.v = other.k, other.v; return
-        S = max(self.get_seq_length(), other.get_seq_length())
-        pad = lambda t: torch.nn.functional.pad(t, (0, 0, S - t.shape[2], 0))
-        self.k = [torch.cat([pad(a), pad(b)]) for a, b in zip(self.k, other.k)]
-        self.v = [torch.cat([pad(a), pad(b)]) for a, b in zip(self.v, other.v)]
+        "Append `other`'s rows, left-padding whichever is shorter (zeros in the cache, 0 in the mask)"
+        if self.mask is None: self.k, self.v, self.mask = other.k, other.v, other.mask; return
+        S = max(self.mask.shape[1], other.mask.shape[1])
+        pad = lambda t, dim: torch.nn.functional.pad(t, (0, 0) * (t.dim() - 1 - dim) + (S - t.shape[dim], 0))
+        self.k = [torch.cat([pad(a, 2), pad(b, 2)]) for a, b in zip(self.k, other.k)]
+        self.v = [torch.cat([pad(a, 2), pad(b, 2)]) for a, b in zip(self.v, other.v)]
+        self.mask = torch.cat([pad(self.mask, 1), pad(other.mask, 1)])
 
 # %% ../nbs/09_serving.ipynb #c011
 class TextTail:
@@ -111,24 +116,16 @@ class Engine:
 @torch.no_grad()
 def _admit(self:Engine, job:Job):
     "Prefill `job`'s prompt, sample its first token, and add it to the running batch"
-    cache = BatchCache(); ids = torch.tensor([job.ids], device=self.device)
+    ids = torch.tensor([job.ids], device=self.device); cache = BatchCache(torch.ones_like(ids))
     logits = self.model(ids, past_key_values=cache, use_cache=True).logits[:, -1]
     gen = torch.Generator().manual_seed(job.seed if job.seed is not None else int.from_bytes(os.urandom(4), 'little'))
     row = {'job': job, 'tail': TextTail(self.tok, job.stop), 'gen': gen, 'pos': len(job.ids), 'n': 0}
-    S = self.cache.get_seq_length() if self.rows else 0
-    self.cache.join(cache)
-    new_mask = torch.ones(1, len(job.ids), dtype=torch.long, device=self.device)
-    if self.rows:   # pad the shorter side on the left, as `join` did
-        S2 = max(S, len(job.ids))
-        self.mask = torch.cat([torch.nn.functional.pad(self.mask, (S2 - S, 0)), torch.nn.functional.pad(new_mask, (S2 - len(job.ids), 0))])
-    else: self.mask = new_mask
-    self.rows.append(row); self._advance(row, logits[0])
+    self.cache.join(cache); self.rows.append(row); self._advance(row, logits[0])
 
 def _sample(self:Engine, row:dict, logits:torch.Tensor) -> int:
+    "`row`'s next token, with its job's settings (temperature 0: greedy) and its own generator"
     job = row['job']
-    if job.temperature == 0: return int(logits.argmax())
-    probs = filter_logits(logits[None].float(), job.temperature, 0, job.top_p).softmax(-1)
-    return int(torch.multinomial(probs.cpu(), 1, generator=row['gen']))
+    return int(next_tokens(logits[None].float(), job.temperature == 0, job.temperature, top_p=job.top_p, generator=row['gen']))
 
 def _advance(self:Engine, row:dict, logits:torch.Tensor):
     "Sample `row`'s next token, stream its text, and mark it finished when it is"
@@ -145,8 +142,8 @@ def _step(self:Engine):
     "One token more for every running row"
     x = torch.tensor([[r['token']] for r in self.rows], device=self.device)
     pos = torch.tensor([[r['pos']] for r in self.rows], device=self.device)
-    self.mask = torch.cat([self.mask, torch.ones(len(self.rows), 1, dtype=torch.long, device=self.device)], 1)
-    logits = self.model(x, attention_mask=self.mask, position_ids=pos, past_key_values=self.cache, use_cache=True).logits[:, -1]
+    self.cache.grow()
+    logits = self.model(x, attention_mask=self.cache.mask, position_ids=pos, past_key_values=self.cache, use_cache=True).logits[:, -1]
     for r, l in zip(self.rows, logits): r['pos'] += 1; self._advance(r, l)
 
 def _retire(self:Engine):
@@ -163,10 +160,7 @@ def _retire(self:Engine):
         else: keep.append(i); continue
     if len(keep) < len(self.rows):
         self._ended(len(self.rows) - len(keep)); self.rows = [self.rows[i] for i in keep]
-        if keep:
-            idx = torch.tensor(keep, device=self.device); mask = self.mask[idx]
-            start = int((mask.cumsum(1) == 0).sum(1).min())   # columns that are padding in every row left
-            self.mask = mask[:, start:]; self.cache.keep(idx, start)
+        if keep: self.cache.keep(torch.tensor(keep, device=self.device))
 
 def _ended(self:Engine, n:int):
     with self.cv: self.active -= n
