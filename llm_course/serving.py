@@ -54,18 +54,26 @@ class BatchCache:
 # %% ../nbs/09_serving.ipynb #c011
 class TextTail:
     "Decode a growing list of tokens into final text deltas, cutting at the first stop string"
-    def __init__(self, tokenizer, stop:list[str]=()): self.tok, self.stop, self.ids, self.sent = tokenizer, [s for s in stop if s], [], 0
+    def __init__(self, tokenizer, stop:list[str]=()):
+        self.tok, self.stop, self.ids = tokenizer, [s for s in stop if s], []
+        self.start = self.read = 0   # tokens before `read` are in `text`; decoding starts at `start` to give them context
+        self.text, self.sent = '', 0 # the text of whole characters so far, and how much of it has gone out
+    def _new_text(self) -> str:
+        "The text of the tokens from `read` on, decoded after those from `start` (a short window, not the whole row)"
+        known = self.tok.decode(self.ids[self.start:self.read], skip_special_tokens=True)
+        return self.tok.decode(self.ids[self.start:], skip_special_tokens=True)[len(known):]
     def push(self, token:int) -> tuple[str, bool]:
         "Add `token`; return the text that is now final, and whether a stop string ended the text"
-        self.ids.append(token); text = self.tok.decode(self.ids, skip_special_tokens=True)
-        hits = [i for i in (text.find(s) for s in self.stop) if i >= 0]
-        if hits: end = min(hits); delta = text[self.sent:end]; self.sent = max(self.sent, end); return delta, True
-        hold = max([k for s in self.stop for k in range(1, len(s)) if text.endswith(s[:k])], default=0)
-        if text.endswith('\ufffd'): hold = max(hold, 1)
-        delta = text[self.sent:len(text) - hold]; self.sent += len(delta); return delta, False
+        self.ids.append(token); new = self._new_text()
+        if new and not new.endswith('\ufffd'): self.text += new; self.start, self.read = self.read, len(self.ids)
+        hits = [i for i in (self.text.find(s, self.sent) for s in self.stop) if i >= 0]
+        if hits: end = min(hits); delta = self.text[self.sent:end]; self.sent = end; return delta, True
+        hold = max([k for s in self.stop for k in range(1, len(s)) if self.text.endswith(s[:k])], default=0)
+        delta = self.text[self.sent:len(self.text) - hold]; self.sent += len(delta); return delta, False
     def flush(self) -> str:
         "The text held back, once no more tokens will come"
-        text = self.tok.decode(self.ids, skip_special_tokens=True); delta = text[self.sent:]; self.sent = len(text); return delta
+        self.text += self._new_text(); self.start = self.read = len(self.ids)
+        delta = self.text[self.sent:]; self.sent = len(self.text); return delta
 
 # %% ../nbs/09_serving.ipynb #c013
 @dataclass
