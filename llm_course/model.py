@@ -92,6 +92,7 @@ def make_trunk(config:GPTConfig) -> nn.ModuleDict:
     trunk = nn.ModuleDict(dict(wte=nn.Embedding(config.vocab_size, config.n_embd), drop=nn.Dropout(config.dropout),
                                h=nn.ModuleList(Block(config, i) for i in range(config.n_layer)), ln_f=make_norm(config)))
     if config.pos_emb == 'learned': trunk['wpe'] = nn.Embedding(config.block_size, config.n_embd)
+    for b in trunk['h']: b.attn.c_proj.writes_residual = b.mlp.c_proj.writes_residual = True   # for `_init_weights` to scale
     return trunk
 
 class GPT(PreTrainedModel, GenerationMixin):
@@ -111,12 +112,12 @@ class GPT(PreTrainedModel, GenerationMixin):
     @torch.no_grad()
     def _init_weights(self, module):
         std = self.config.initializer_range
+        if getattr(module, 'writes_residual', False): std /= math.sqrt(2 * self.config.n_layer)
         if isinstance(module, (nn.Linear, nn.Embedding)): init.normal_(module.weight, mean=0.0, std=std)
         if isinstance(module, nn.Linear) and module.bias is not None: init.zeros_(module.bias)
         if isinstance(module, (nn.LayerNorm, nn.RMSNorm)):
             init.ones_(module.weight)
             if getattr(module, 'bias', None) is not None: init.zeros_(module.bias)
-        if isinstance(module, (CausalSelfAttention, MLP)): init.normal_(module.c_proj.weight, mean=0.0, std=std / math.sqrt(2 * self.config.n_layer))
 
     def get_input_embeddings(self): return self.transformer.wte
     def set_input_embeddings(self, value): self.transformer.wte = value

@@ -103,7 +103,7 @@ def load_checkpoint(path:Path, model, optimizer, generator:torch.Generator) -> d
     return ts['state']
 
 # %% ../nbs/05_training.ipynb #c021
-LOG_FIELDS = ['step', 'train_loss', 'val_loss', 'lr', 'tokens_per_s', 'mfu', 'elapsed_s']
+LOG_FIELDS = ['step', 'train_loss', 'val_loss', 'lr', 'grad_norm', 'tokens_per_s', 'mfu', 'elapsed_s']
 
 def read_log(path:Path) -> list[dict]:
     "Rows of a `log.csv`, numbers as floats (empty cells as None)"
@@ -119,8 +119,8 @@ def _open_log(path:Path, upto_step:int):
     return f, w
 
 # %% ../nbs/05_training.ipynb #c023
-def _train_step(model, opt, train:TokenStream, cfg:RunConfig, gen, acc:Accelerator) -> float:
-    "One optimizer step over `grad_accum` micro-batches; return the mean loss"
+def _train_step(model, opt, train:TokenStream, cfg:RunConfig, gen, acc:Accelerator) -> tuple[float, float]:
+    "One optimizer step over `grad_accum` micro-batches; return the mean loss and the gradient's norm before clipping"
     total, mine = 0.0, slice(acc.process_index * cfg.batch_size, (acc.process_index + 1) * cfg.batch_size)
     for micro in range(cfg.grad_accum):
         x, y = train.sample(cfg.batch_size * acc.num_processes, gen)   # the global micro-batch, the same on every process
@@ -130,9 +130,9 @@ def _train_step(model, opt, train:TokenStream, cfg:RunConfig, gen, acc:Accelerat
             loss = F.cross_entropy(model(x).logits.flatten(0, 1).float(), y.flatten())
             acc.backward(loss / cfg.grad_accum)
         total += acc.reduce(loss.detach(), 'mean').item()
-    if cfg.grad_clip: acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    norm = acc.clip_grad_norm_(model.parameters(), cfg.grad_clip or math.inf)   # inf: measure the norm, clip nothing
     opt.step(); opt.zero_grad(set_to_none=True)
-    return total / cfg.grad_accum
+    return total / cfg.grad_accum, float(norm)
 
 # %% ../nbs/05_training.ipynb #c025
 def trackers(setting:str) -> list[str]|None:
@@ -181,10 +181,10 @@ def fit(
         for step in bar:
             for g in opt.param_groups: g['lr'] = lr_at(step, cfg)
             t0 = time.perf_counter()
-            loss = _train_step(fwd, opt, train, cfg, gen, acc)
+            loss, grad_norm = _train_step(fwd, opt, train, cfg, gen, acc)
             dt = time.perf_counter() - t0
             state.update(step=step + 1, tokens=state['tokens'] + tokens_per_step, train_s=state['train_s'] + dt)
-            row = {'step': step + 1, 'train_loss': loss, 'lr': lr_at(step, cfg), 'tokens_per_s': tokens_per_step / dt,
+            row = {'step': step + 1, 'train_loss': loss, 'lr': lr_at(step, cfg), 'grad_norm': grad_norm, 'tokens_per_s': tokens_per_step / dt,
                    'mfu': tokens_per_step / dt * fpt / peak / acc.num_processes, 'elapsed_s': state['train_s']}
             if (step + 1) % cfg.eval_interval == 0 or step + 1 == cfg.max_steps:
                 row['val_loss'] = estimate_loss(fwd, val, cfg.batch_size * acc.num_processes, cfg.eval_batches, acc)  # same windows for any n
