@@ -59,8 +59,9 @@ rows, ppl = {}, {}
 def row(name, lm, paths=(), use_cache=True, fn=None):
     fn = fn or (lambda: generate(lm, prompt, n, greedy=True, use_cache=use_cache))
     r = {'tokens/s': tok_s(fn), 'MB': sum(p.stat().st_size for p in paths) / 1e6 if paths else float('nan')}
-    if id(lm) not in ppl: ppl[id(lm)] = perplexity(lm, docs, tok)['perplexity'] if docs else float('nan')   # once per model
-    r['ppl'] = ppl[id(lm)]
+    if id(lm) not in ppl:   # once per model; the entry keeps `lm` alive, so its id cannot pass to a later model
+        ppl[id(lm)] = lm, perplexity(lm, docs, tok)['perplexity'] if docs else float('nan')
+    r['ppl'] = ppl[id(lm)][1]
     rows[name] = r; print(f"{name:28s} {r['tokens/s']:9.1f} tok/s  {r['MB']:8.2f} MB  perplexity {r['ppl']:.3f}", flush=True)
 
 fp32_file = mdir/'model.safetensors'
