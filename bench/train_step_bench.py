@@ -3,20 +3,24 @@ for speed, in one process, interleaved, with nanoGPT's own model beside ours whe
 
     python bench/train_step_bench.py [--nanogpt PATH_TO_NANOGPT_CHECKOUT] [--rounds 5] [--steps 30]
 
-Variants: eager fp32 (what the profile runs), `torch.compile`, the math attention path instead of flash, and bf16
-autocast. Prints the median ms per step and each variant's ratio to ours in eager; then, from a `torch.profiler` trace
-of the eager step, the rate of its matrix products against the same shapes timed alone.
+Variants: eager fp32, `torch.compile`, the math attention path instead of flash, bf16 autocast (what `precision=auto`
+picks on a CPU with bf16 units; attention stays in float32, chapter 03's `fused_attention`), and bf16 autocast with the
+attention kernel in bf16 too. Prints the median ms per step and each variant's ratio to ours in eager fp32; then, from a
+`torch.profiler` trace of the eager step, the rate of its matrix products against the same shapes timed alone.
 """
 import argparse, contextlib, statistics, sys, time
 import torch, torch.nn.functional as F
 from torch.nn.attention import sdpa_kernel, SDPBackend
+import llm_course.attention
+from llm_course.core import cpu_bf16_speedup
 from llm_course.model import GPT, GPTConfig
-from llm_course.training import param_groups
+from llm_course.training import keep_freed_memory, param_groups
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--nanogpt', help='a nanoGPT checkout (kept outside this repository): its GPT runs beside ours')
 ap.add_argument('--rounds', type=int, default=5); ap.add_argument('--steps', type=int, default=30)
 args = ap.parse_args()
+keep_freed_memory()   # as `fit` does on a CPU
 V, B, T, L, C = 65, 12, 64, 4, 128
 g = torch.Generator().manual_seed(0)
 x, y = torch.randint(0, V, (B, T), generator=g), torch.randint(0, V, (B, T), generator=g)
@@ -33,9 +37,20 @@ def ours_step(compiled=False, ctx=contextlib.nullcontext):
         return loss.item()
     return step
 
+@contextlib.contextmanager
+def bf16_attention_kernel():
+    "bf16 autocast with the attention kernel in bf16 too, as before `fused_attention` kept it in float32 on a CPU"
+    keep = llm_course.attention.fused_attention
+    llm_course.attention.fused_attention = lambda q, k, v, mask=None, dropout_p=0.0, is_causal=False: \
+        F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal)
+    try:
+        with torch.autocast('cpu', torch.bfloat16): yield
+    finally: llm_course.attention.fused_attention = keep
+
 steps = {'ours eager': ours_step(), 'ours compiled': ours_step(compiled=True),
          'ours math attention': ours_step(ctx=lambda: sdpa_kernel(SDPBackend.MATH)),
-         'ours bf16 autocast': ours_step(ctx=lambda: torch.autocast('cpu', torch.bfloat16))}
+         'ours bf16 autocast': ours_step(ctx=lambda: torch.autocast('cpu', torch.bfloat16)),
+         'ours bf16, bf16 attention': ours_step(ctx=bf16_attention_kernel)}
 if args.nanogpt:
     sys.path.insert(0, args.nanogpt)
     from model import GPT as NanoGPT, GPTConfig as NanoConfig
@@ -54,7 +69,11 @@ for _ in range(args.rounds):
         for _ in range(args.steps): f()
         ms[k].append((time.perf_counter() - t) / args.steps * 1e3)
 base = statistics.median(ms['ours eager'])
-for k, v in ms.items(): print(f"{k:22s} {statistics.median(v):6.2f} ms/step   {statistics.median(v) / base:.2f}x ours eager")
+print(f"this CPU's bf16 matmuls run {cpu_bf16_speedup():.2f}x its fp32 ones; {torch.get_num_threads()} threads")
+for k, v in ms.items(): print(f"{k:26s} {statistics.median(v):6.2f} ms/step   {statistics.median(v) / base:.2f}x ours eager")
+if 'nanoGPT eager' in ms:
+    n = statistics.median(ms['nanoGPT eager'])
+    print(f"nanoGPT's step time / ours: {n / base:.2f}x in fp32, {n / statistics.median(ms['ours bf16 autocast']):.2f}x with ours under bf16 autocast")
 
 from torch.profiler import profile
 with profile() as p:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 
 # %% auto #0
-__all__ = ['causal_mask', 'attention', 'rope_angles', 'apply_rope', 'split_heads', 'merge_heads', 'CausalSelfAttention']
+__all__ = ['causal_mask', 'attention', 'rope_angles', 'apply_rope', 'split_heads', 'merge_heads', 'fused_attention',
+           'CausalSelfAttention']
 
 # %% ../nbs/03_attention.ipynb #c004
 import torch
@@ -62,6 +63,19 @@ def merge_heads(x:torch.Tensor) -> torch.Tensor:
     B, H, T, d = x.shape
     return x.transpose(1, 2).reshape(B, T, H * d)
 
+# %% ../nbs/03_attention.ipynb #c030b
+def fused_attention(
+    q:torch.Tensor, k:torch.Tensor, v:torch.Tensor,  # `(B, h, T, d_k)`, `(B, h, S, d_k)`, `(B, h, S, d_v)`
+    mask:torch.Tensor|None=None,  # Boolean, broadcastable to `(B, h, T, S)`: True where attending is allowed
+    dropout_p:float=0.0,          # Dropout on the attention weights
+    is_causal:bool=False,         # Apply the causal mask (with `mask=None`)
+) -> torch.Tensor:
+    "`F.scaled_dot_product_attention`, in float32 when bf16 autocast is on for the CPU, whose bf16 kernel is slower"
+    if q.device.type != 'cpu' or not torch.is_autocast_enabled('cpu'):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal)
+    with torch.autocast('cpu', enabled=False):
+        return F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal)
+
 # %% ../nbs/03_attention.ipynb #c031
 class CausalSelfAttention(nn.Module):
     "Multi-head causal self-attention with an optional KV cache"
@@ -80,6 +94,5 @@ class CausalSelfAttention(nn.Module):
         if past_key_values is not None: k, v = past_key_values.update(k, v, self.layer_idx)
         T, S = q.shape[2], k.shape[2]
         if mask is None and T != S and T > 1: mask = causal_mask(T, S, x.device)   # several new queries after cached keys
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
-                                           is_causal=bool(mask is None and T == S))
+        y = fused_attention(q, k, v, mask, self.dropout if self.training else 0.0, is_causal=bool(mask is None and T == S))
         return self.resid_dropout(self.c_proj(merge_heads(y)))

@@ -255,6 +255,9 @@ def _run(args):
 def main(argv=None):
     "Entry point of the `llm-course` command"
     args = build_parser().parse_args(argv)
+    if args.command != 'profiles':
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()   # transformers' bars ("Writing model shards" at every checkpoint) would break the train bar
     try: _run(args)
     except UsageError as e:
         print(f"llm-course {args.command}: error: {e}", file=sys.stderr); sys.exit(2)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['HUB_LOCAL_FILES', 'STDLIB_MODULES', 'UsageError', 'RunConfig', 'settings_path', 'read_profiles', 'parse_overrides',
-           'load_profile', 'profile_table', 'seed_everything', 'pick_device', 'matmul_flops', 'pick_precision',
-           'data_dir', 'local_copy', 'module_docs', 'embedded_texts']
+           'load_profile', 'profile_table', 'seed_everything', 'pick_device', 'matmul_flops', 'cpu_bf16_units',
+           'cpu_bf16_speedup', 'pick_precision', 'data_dir', 'local_copy', 'module_docs', 'embedded_texts']
 
 # %% ../nbs/00_core.ipynb #c004
 import numpy as np
@@ -182,13 +182,25 @@ def matmul_flops(dtype:torch.dtype=torch.float32, device:str='cpu', n:int=512, r
     return 2 * n**3 / best
 
 # %% ../nbs/00_core.ipynb #c033
+def cpu_bf16_units() -> bool:
+    "Whether this CPU reports bf16 matrix units (x86's AVX512-BF16 or AMX tiles), which PyTorch's bf16 kernels use"
+    flags = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')   # torch.cpu's readers of the CPU's feature flags
+    return any(getattr(torch.cpu, f, lambda: False)() for f in flags)
+
+def cpu_bf16_speedup() -> float:
+    "How many times faster this CPU multiplies bf16 matrices than float32 ones (measured; far below 1 where bf16 is emulated)"
+    if matmul_flops(torch.bfloat16, 'cpu', 128, 2) < 5e9:   # emulated (under 1 GFLOP/s): no need to time a larger product
+        return matmul_flops(torch.bfloat16, 'cpu', 128, 2) / matmul_flops(torch.float32, 'cpu', 128, 2)
+    return matmul_flops(torch.bfloat16, 'cpu', 512) / matmul_flops(torch.float32, 'cpu', 512)
+
 def pick_precision(pref:str, device:str) -> str:
-    "Accelerate's `mixed_precision` value: `bf16` when asked for, or under `auto` on a GPU that supports it; else `no`"
+    "Accelerate's `mixed_precision`: `bf16` when asked for, or under `auto` where the device has fast bf16; else `no`"
     if pref not in ('auto', 'fp32', 'bf16'): raise UsageError(f"precision={pref!r}: use auto, fp32 or bf16")
     gpu_bf16 = device == 'cuda' and torch.cuda.is_bf16_supported()
     if pref == 'bf16' and device == 'cuda' and not gpu_bf16:
         raise UsageError("precision=bf16 but this GPU has no bf16 support; use --set precision=fp32")
-    return 'bf16' if pref == 'bf16' or (pref == 'auto' and gpu_bf16) else 'no'
+    if pref != 'auto': return 'bf16' if pref == 'bf16' else 'no'
+    return 'bf16' if gpu_bf16 or (device == 'cpu' and cpu_bf16_units()) else 'no'
 
 # %% ../nbs/00_core.ipynb #c037
 HUB_LOCAL_FILES = {'karpathy/tiny_shakespeare': 'tinyshakespeare.txt', 'ucirvine/sms_spam': 'sms_spam.tsv'}

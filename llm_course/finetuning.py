@@ -38,7 +38,7 @@ from .evaluation import bleu, classification_metrics, kfold_indices, rouge
 from .generation import generate
 from .model import GPT, GPTConfig, hidden_states, make_trunk
 from .tokenization import hf_tokenizer
-from .training import lr_at, param_groups
+from .training import keep_freed_memory, lr_at, param_groups
 
 # %% ../nbs/07_finetuning.ipynb #c009
 _TEXT_COLUMNS, _LABEL_COLUMNS = ('text', 'sms', 'sentence', 'content'), ('label', 'labels', 'class', 'category')
@@ -150,7 +150,13 @@ def classifier_from(model_dir, labels:list[str], pooling:str='last', class_weigh
     config = GPTConfig.from_pretrained(model_dir)
     config.id2label, config.label2id = dict(enumerate(labels)), {l: i for i, l in enumerate(labels)}
     config.pooling, config.class_weights = pooling, class_weights
-    return GPTForSequenceClassification.from_pretrained(model_dir, config=config)
+    from transformers.utils import logging as hf_logging
+    level = hf_logging.get_verbosity(); hf_logging.set_verbosity_error()   # no load report for the head, new by design ...
+    try: model, info = GPTForSequenceClassification.from_pretrained(model_dir, config=config, output_loading_info=True)
+    finally: hf_logging.set_verbosity(level)
+    if missing := sorted(k for k in info['missing_keys'] if not k.startswith('score.')):   # ... but a trunk weight must be there
+        raise ValueError(f"{model_dir}: the checkpoint lacks {', '.join(missing)}; pass a model folder written by llm-course")
+    return model
 
 # %% ../nbs/07_finetuning.ipynb #c025
 def balanced_weights(y:list[int], num_labels:int) -> list[float]:
@@ -203,6 +209,7 @@ def finetune(
     "Train the trainable parameters of `model` on `train`; keep the best epoch's weights; return the history"
     seed_everything(cfg.seed)
     device = pick_device(cfg.device)
+    if device == 'cpu': keep_freed_memory()
     AcceleratorState._reset_state()
     acc = Accelerator(mixed_precision=pick_precision(cfg.precision, device), cpu=device == 'cpu')
     dl = torch.utils.data.DataLoader(train, batch_size=cfg.ft_batch_size, shuffle=True, collate_fn=collate,
@@ -228,7 +235,7 @@ def finetune(
         if on_epoch: on_epoch(row)
         score = row.get('score', epoch)
         if score > best[0]: best = (score, {k: v.detach().clone() for k, v in acc.unwrap_model(model).state_dict().items()}, epoch)
-    model = acc.unwrap_model(model)
+    model = acc.unwrap_model(model, keep_fp32_wrapper=False)   # without autocast's wrapper: the caller's model, as it was
     if best[1] is not None: model.load_state_dict(best[1])
     model.eval()
     return {'history': history, 'best_epoch': best[2], 'train_seconds': time.perf_counter() - t0, 'trainable_params': n_trainable(model)}

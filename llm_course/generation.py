@@ -88,10 +88,10 @@ def generate(
     pad = eos_token_id if pad_token_id is None else pad_token_id
     cache, pending, done = DynamicCache(), ids[:, -block:], torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
     for _ in range(max_new_tokens):
-        if not use_cache: out = model(ids[:, -block:])
+        if not use_cache: out = model(ids[:, -block:], logits_to_keep=1)   # the last position's logits only, as model.generate
         else:
             if cache.get_seq_length() + pending.shape[1] > block: cache, pending = DynamicCache(), ids[:, -(block - 1):]
-            out = model(pending, past_key_values=cache, use_cache=True)
+            out = model(pending, past_key_values=cache, use_cache=True, logits_to_keep=1)
         logits = penalize_repeats(out.logits[:, -1].float(), ids, repetition_penalty)
         nxt = next_tokens(logits, greedy, temperature, top_k, top_p, generator)
         if pad is not None: nxt = torch.where(done[:, None], torch.full_like(nxt, pad), nxt)

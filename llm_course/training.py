@@ -11,8 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['GPU_PEAK_FLOPS', 'LOG_FIELDS', 'param_groups', 'lr_at', 'estimate_loss', 'peak_flops', 'save_checkpoint',
-           'latest_checkpoint', 'load_checkpoint', 'read_log', 'trackers', 'fit']
+__all__ = ['GPU_PEAK_FLOPS', 'LOG_FIELDS', 'param_groups', 'lr_at', 'estimate_loss', 'peak_flops', 'keep_freed_memory',
+           'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'read_log', 'trackers', 'fit']
 
 # %% ../nbs/05_training.ipynb #c004
 import torch
@@ -65,6 +65,16 @@ def peak_flops(device:str, mixed_precision:str) -> float:
         for k, v in GPU_PEAK_FLOPS.items():
             if k in name: return v
     return matmul_flops(torch.bfloat16 if mixed_precision == 'bf16' else torch.float32, device, 1024 if device == 'cpu' else 8192)
+
+# %% ../nbs/05_training.ipynb #c016b
+def keep_freed_memory() -> bool:
+    "Have glibc's `malloc` keep freed blocks for reuse instead of returning them to the OS; False where there is no glibc"
+    import ctypes, ctypes.util
+    try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return False
+    if not hasattr(libc, 'gnu_get_libc_version'): return False   # not glibc: its mallopt (if any) means something else
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))  # 32 MiB: glibc's maximum
 
 # %% ../nbs/05_training.ipynb #c018
 def _ckpt_dirs(root:Path) -> list[Path]:
@@ -161,15 +171,17 @@ def fit(
     device = pick_device(cfg.device)
     ckpt = latest_checkpoint(out/'checkpoints') if resume else None
     if resume and ckpt is None: raise UsageError(f"--resume: no checkpoint in {out/'checkpoints'}; run without --resume to start")
-    AcceleratorState._reset_state()  # one process may run several fits with different precisions (notebooks, the panel)
-    acc = Accelerator(mixed_precision=pick_precision(cfg.precision, device), cpu=device == 'cpu',
-                      log_with=trackers(cfg.trackers), project_dir=out)
-    if acc.log_with: acc.init_trackers('llm_course', config={k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))})
     opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
                             fused=True)   # the fused kernel exists for CPU and CUDA since torch 2.4
     gen = torch.Generator().manual_seed(cfg.seed)
     state = {'step': 0, 'best_val': float('inf'), 'best_step': -1, 'tokens': 0, 'train_s': 0.0, 'bad_evals': 0, 'stopped_early': False}
     if ckpt: state = load_checkpoint(ckpt, model, opt, gen)
+    if cfg.precision != 'auto' or 'mixed_precision' not in state:   # under auto, a resumed run keeps the precision it chose
+        state['mixed_precision'] = pick_precision(cfg.precision, device)
+    if device == 'cpu': keep_freed_memory()
+    AcceleratorState._reset_state()  # one process may run several fits with different precisions (notebooks, the panel)
+    acc = Accelerator(mixed_precision=state['mixed_precision'], cpu=device == 'cpu', log_with=trackers(cfg.trackers), project_dir=out)
+    if acc.log_with: acc.init_trackers('llm_course', config={k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))})
     model, opt = acc.prepare(model, opt)
     fwd = torch.compile(model) if cfg.compile else model
     tokens_per_step = cfg.batch_size * cfg.block_size * cfg.grad_accum * acc.num_processes
@@ -202,6 +214,7 @@ def fit(
     finally:
         if f: f.close()
         if acc.log_with: acc.end_training()
+        acc.unwrap_model(model, keep_fp32_wrapper=False)   # the caller's model runs in its own precision again (no autocast)
     rows = read_log(out/'log.csv') if acc.is_main_process else []
     last = [r['train_loss'] for r in rows[-max(1, len(rows) // 10):]]
     return {'steps': state['step'], 'train_loss': sum(last) / max(1, len(last)),
