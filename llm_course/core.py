@@ -6,7 +6,7 @@ Docs: https://llm-course.github.io/llm_course/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c003
 from __future__ import annotations
-import configparser, dataclasses, functools, importlib.util, inspect, os, random, sys, time, warnings
+import configparser, dataclasses, functools, importlib.util, inspect, json, os, random, subprocess, sys, time, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -238,8 +238,8 @@ def module_docs(name:str) -> str:
                           if not m.startswith('_') and inspect.isroutine(o) and inspect.getdoc(o)]
     return '\n\n'.join(parts)
 
-def embedded_texts() -> list[tuple[str, str]]:
-    "The embedded corpus as `(name, text)` pairs: Python's help topics and standard-library docstrings"
+def _collect_embedded() -> list[tuple[str, str]]:
+    "The help topics and the docstrings of `STDLIB_MODULES`, as this interpreter sees them now"
     try: from pydoc_data.topics import topics
     except ImportError: topics = {}
     out = [(f'help:{k}', v) for k, v in sorted(topics.items())]
@@ -247,3 +247,17 @@ def embedded_texts() -> list[tuple[str, str]]:
         try: out.append((f'docstrings:{m}', module_docs(m)))
         except ImportError: pass  # a Python built without this module
     return [(n, t) for n, t in out if t.strip()]
+
+def embedded_texts() -> list[tuple[str, str]]:
+    "The embedded corpus as `(name, text)` pairs: Python's help topics and standard-library docstrings, read in a fresh interpreter"
+    try:  # the two functions above, as source: an install without sources (only .pyc) falls back to this process
+        script = '\n\n'.join(['import importlib, inspect, json, sys, warnings', f'STDLIB_MODULES = {STDLIB_MODULES!r}',
+                              inspect.getsource(module_docs), inspect.getsource(_collect_embedded),
+                              'json.dump(_collect_embedded(), sys.stdout)'])
+        r = subprocess.run([sys.executable, '-I', '-S', '-c', script], capture_output=True, text=True, timeout=300)
+    except (OSError, TypeError, subprocess.SubprocessError) as e: r = e
+    if isinstance(r, subprocess.CompletedProcess) and r.returncode == 0: return [tuple(p) for p in json.loads(r.stdout)]
+    warnings.warn(f"could not read the embedded corpus in a fresh interpreter ({sys.executable}: "
+                  f"{getattr(r, 'stderr', None) or r}); reading it in this process, where imported packages may have "
+                  "changed some docstrings")
+    return _collect_embedded()
