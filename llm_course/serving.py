@@ -81,7 +81,7 @@ class Job:
     "One completion for the engine to run"
     ids:list[int]                       # Prompt tokens
     max_tokens:int                      # Tokens it may add
-    emit:Callable[[dict], None]         # Receives {'text': ...}, then {'done': reason, 'tokens': n} or {'error': ...}
+    emit:Callable[[dict], None]         # Receives {'text': ..., 'tokens': n so far}, then {'done': reason, 'tokens': n} or {'error': ...}
     temperature:float = 1.0             # 0: greedy
     top_p:float = 1.0
     stop:list[str] = field(default_factory=list)
@@ -141,7 +141,7 @@ def _advance(self:Engine, row:dict, logits:torch.Tensor):
     row['token'], row['n'] = token, row['n'] + 1
     if token == self.eos: row['finish'] = 'stop'; return
     delta, stopped = row['tail'].push(token)
-    if delta: job.emit({'text': delta})
+    if delta: job.emit({'text': delta, 'tokens': row['n']})
     if stopped: row['finish'] = 'stop'
     elif row['n'] >= job.max_tokens: row['finish'] = 'length'
 
@@ -163,7 +163,7 @@ def _retire(self:Engine):
         elif now > job.deadline: self.stats['timeout'] += 1; job.emit({'error': 'the request took longer than the server allows (timeout)', 'type': 'timeout'})
         elif 'finish' in r:
             rest = r['tail'].flush() if r['finish'] == 'length' or r['token'] == self.eos else ''
-            if rest: job.emit({'text': rest})
+            if rest: job.emit({'text': rest, 'tokens': r['n']})
             self.stats['done'] += 1; job.emit({'done': r['finish'], 'tokens': r['n']})   # counted first: the client may look at once
         else: keep.append(i); continue
     if len(keep) < len(self.rows):
@@ -320,15 +320,17 @@ async def answer(self:Service, request:Request, req:_Sampling, prompts:list[str]
     head = {'id': f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}", 'object': 'chat.completion' if chat else 'text_completion',
             'created': _now(), 'model': self.name}
     request.state.usage = usage = {'prompt_tokens': prompt_tokens * req.n, 'completion_tokens': 0, 'total_tokens': 0}
-    def count(e):
-        if 'tokens' in e: usage['completion_tokens'] += e['tokens']; usage['total_tokens'] = usage['prompt_tokens'] + usage['completion_tokens']
+    sent = [0] * len(jobs)   # tokens each job has generated so far: a client that leaves early is counted for what it got
+    def count(i, e):
+        if 'tokens' in e:
+            sent[i] = e['tokens']; usage['completion_tokens'] = sum(sent); usage['total_tokens'] = usage['prompt_tokens'] + usage['completion_tokens']
     if req.stream: return StreamingResponse(_stream(request, reply, jobs, head, chat, req, count), media_type='text/event-stream',
                                             headers={'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no'})
     texts, finish = [''] * len(jobs), [None] * len(jobs)
     try:
         async for i, e in reply.events(request):
             if 'error' in e: raise APIError(504 if e.get('type') == 'timeout' else 500, e['error'], e.get('type', 'server_error'))
-            texts[i] += e.get('text', ''); count(e); finish[i] = e.get('done', finish[i])
+            texts[i] += e.get('text', ''); count(i, e); finish[i] = e.get('done', finish[i])
     finally:
         for j in jobs: j.cancelled = True   # no-op for finished jobs; stops the rest (client gone, or an error)
     content = (lambda t: {'message': {'role': 'assistant', 'content': t}}) if chat else (lambda t: {'text': t})
@@ -391,7 +393,7 @@ async def _stream(request, reply:_Reply, jobs:list[Job], head:dict, chat:bool, r
         if chat:
             for i in range(len(jobs)): yield _sse(chunk(i, first=True))
         async for i, e in reply.events(request):
-            count(e)
+            count(i, e)
             if 'text' in e: yield _sse(chunk(i, e['text']))
             elif 'done' in e: yield _sse(chunk(i, finish=e['done']))
             else: yield _sse({'error': {'message': e['error'], 'type': e.get('type', 'server_error'), 'param': None, 'code': None}})
