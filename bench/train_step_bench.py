@@ -6,7 +6,8 @@ for speed, in one process, interleaved, with nanoGPT's own model beside ours whe
 Variants: eager fp32, `torch.compile`, the math attention path instead of flash, bf16 autocast (what `precision=auto`
 picks on a CPU with bf16 units; attention stays in float32, chapter 03's `fused_attention`), and bf16 autocast with the
 attention kernel in bf16 too. Prints the median ms per step and each variant's ratio to ours in eager fp32; then, from a
-`torch.profiler` trace of the eager step, the rate of its matrix products against the same shapes timed alone.
+`torch.profiler` trace of the eager step, the rate of its matrix products against the same shapes timed alone, and the
+step's time shared among matrix products, attention, GELU, LayerNorm and AdamW.
 """
 import argparse, contextlib, statistics, sys, time
 import torch, torch.nn.functional as F
@@ -88,3 +89,8 @@ def alone(i, o):
     return (time.perf_counter() - t) / 50
 alone_s = sum(3 * alone(i, o) * (L if o != V else 1) for i, o in shapes)
 print(f"matrix products in the step: {flops / mm_s / 1e9:.0f} GFLOP/s; the same shapes timed alone: {flops / alone_s / 1e9:.0f} GFLOP/s")
+groups = {'matrix products': ('aten::mm', 'aten::addmm', 'aten::bmm'), 'attention': ('scaled_dot_product',),
+          'GELU': ('aten::gelu',), 'LayerNorm': ('layer_norm',), 'AdamW': ('adamw',)}
+total = sum(e.self_cpu_time_total for e in p.key_averages())
+share = {g: sum(e.self_cpu_time_total for e in p.key_averages() if any(k in e.key for k in keys)) / total for g, keys in groups.items()}
+print("share of the eager step's CPU time: " + ', '.join(f'{g} {s:.0%}' for g, s in share.items()) + f', the rest {1 - sum(share.values()):.0%}')
