@@ -189,8 +189,8 @@ def cpu_bf16_units() -> bool:
 
 def cpu_bf16_speedup() -> float:
     "How many times faster this CPU multiplies bf16 matrices than float32 ones (measured; far below 1 where bf16 is emulated)"
-    if matmul_flops(torch.bfloat16, 'cpu', 128, 2) < 5e9:   # emulated (under 1 GFLOP/s): no need to time a larger product
-        return matmul_flops(torch.bfloat16, 'cpu', 128, 2) / matmul_flops(torch.float32, 'cpu', 128, 2)
+    if matmul_flops(torch.bfloat16, 'cpu', 128) < 5e9:   # emulated (a few GFLOP/s at most): no need to time a larger product
+        return matmul_flops(torch.bfloat16, 'cpu', 128) / matmul_flops(torch.float32, 'cpu', 128)
     return matmul_flops(torch.bfloat16, 'cpu', 512) / matmul_flops(torch.float32, 'cpu', 512)
 
 def pick_precision(pref:str, device:str) -> str:
@@ -248,15 +248,20 @@ def _collect_embedded() -> list[tuple[str, str]]:
         except ImportError: pass  # a Python built without this module
     return [(n, t) for n, t in out if t.strip()]
 
+_EMBEDDED = {}  # interpreter -> the corpus it read: one read per process (0.2 s), kept for each later call
+
 def embedded_texts() -> list[tuple[str, str]]:
     "The embedded corpus as `(name, text)` pairs: Python's help topics and standard-library docstrings, read in a fresh interpreter"
+    if sys.executable in _EMBEDDED: return list(_EMBEDDED[sys.executable])
     try:  # the two functions above, as source: an install without sources (only .pyc) falls back to this process
         script = '\n\n'.join(['import importlib, inspect, json, sys, warnings', f'STDLIB_MODULES = {STDLIB_MODULES!r}',
                               inspect.getsource(module_docs), inspect.getsource(_collect_embedded),
                               'json.dump(_collect_embedded(), sys.stdout)'])
         r = subprocess.run([sys.executable, '-I', '-S', '-c', script], capture_output=True, text=True, timeout=300)
     except (OSError, TypeError, subprocess.SubprocessError) as e: r = e
-    if isinstance(r, subprocess.CompletedProcess) and r.returncode == 0: return [tuple(p) for p in json.loads(r.stdout)]
+    if isinstance(r, subprocess.CompletedProcess) and r.returncode == 0:
+        _EMBEDDED[sys.executable] = tuple(tuple(p) for p in json.loads(r.stdout))
+        return list(_EMBEDDED[sys.executable])
     warnings.warn(f"could not read the embedded corpus in a fresh interpreter ({sys.executable}: "
                   f"{getattr(r, 'stderr', None) or r}); reading it in this process, where imported packages may have "
                   "changed some docstrings")
