@@ -6,7 +6,7 @@ instruction tuning, ROUGE-L/BLEU of held-out responses before and after.
     python bench/finetune_bench.py --base runs/cpu-X  # or start from a finished `llm-course pipeline` run
 
 Needs LLM_COURSE_DATA (sms_spam.tsv, instruction_data.json) or the Hugging Face Hub."""
-import argparse, json, tempfile, time
+import argparse, atexit, json, shutil, tempfile, time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,10 +25,11 @@ ap.add_argument('--epochs', type=int, default=2)
 ap.add_argument('--json', type=Path, help='also write the results here')
 args = ap.parse_args()
 
+work = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, work, ignore_errors=True)   # scratch, removed at exit
 cfg = load_profile('cpu', {'ft_epochs': str(args.epochs)})
 base = args.base
 if base is None:
-    base = Path(tempfile.mkdtemp())/'base'
+    base = work/'base'
     m = pipeline(cfg, base, progress=False)
     print(f"base model: cpu profile, validation loss {m['val_loss']:.3f}, {m['wall_seconds']:.0f} s")
 mdir = base/'model'
@@ -49,9 +50,9 @@ rows.append({'method': 'TF-IDF + logistic regression (scikit-learn)', 'trainable
 
 modes = [('head only', dict(ft_train='head', ft_lr=3e-3)), ('last 2 blocks + head', dict(ft_train='last', ft_blocks=2, ft_lr=1e-3)),
          ('all weights', dict(ft_train='all', ft_lr=5e-4)), ('LoRA r=8 (all projections) + head', dict(lora_r=8, lora_alpha=16, ft_lr=3e-3))]
-for name, settings in modes:   # each is `llm-course finetune --task classify` with these settings, on the same split
+for i, (name, settings) in enumerate(modes):   # each is `llm-course finetune --task classify` with these settings, on the same split
     run = replace(cfg, **settings)
-    m = finetune_classify(mdir, 'ucirvine/sms_spam', run, Path(tempfile.mkdtemp())/'ft')
+    m = finetune_classify(mdir, 'ucirvine/sms_spam', run, work/f'ft{i}')
     rows.append({'method': f"{name}, lr {run.ft_lr:g}", 'trainable': m['trainable_params'], 'seconds': m['train_seconds'],
                  'best_epoch': m['best_epoch'], 'test_accuracy': m['test_accuracy'], 'spam_f1': m['test_f1']['spam'],
                  'ham_f1': m['test_f1']['ham']})
@@ -63,7 +64,7 @@ for r in rows: print(f"| {r['method']} | {r['trainable']:,} | {r['seconds']:.1f}
 print("(reference: rasbt's LLMs-from-scratch ch06 reports 95.67% test accuracy with GPT-2 124M, last block + head)")
 
 ins_cfg = replace(cfg, ft_epochs=3, ft_lr=1e-3)
-ins = finetune_instruct(base, 'instruction_data.json', ins_cfg, Path(tempfile.mkdtemp())/'ins')
+ins = finetune_instruct(base, 'instruction_data.json', ins_cfg, work/'ins')
 print(f"\n| instruction tuning ({ins['train']} records, {ins_cfg.ft_epochs} epochs, lr {ins_cfg.ft_lr:g}) | validation loss | ROUGE-L | BLEU |")
 print('|---|---:|---:|---:|')
 print(f"| before | {ins['validation_loss_before']:.3f} | {ins['rougeL_before']:.3f} | {ins['bleu_before']:.2f} |")

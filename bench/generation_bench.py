@@ -9,7 +9,7 @@ and perplexity on validation documents.
 
 Each configuration generates the same number of tokens from the same prompt, inside the context; the time is the
 best of `--rounds`."""
-import argparse, copy, importlib.util, tempfile, time
+import argparse, atexit, copy, importlib.util, shutil, tempfile, time
 from pathlib import Path
 
 import torch
@@ -30,7 +30,7 @@ ap.add_argument('--new-tokens', type=int, default=96)
 ap.add_argument('--docs', type=int, default=40, help='validation documents for perplexity')
 ap.add_argument('--rounds', type=int, default=3)
 args = ap.parse_args()
-tmp = Path(tempfile.mkdtemp())
+tmp = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, tmp, ignore_errors=True)   # scratch, removed at exit
 
 if args.gpt2:
     torch.manual_seed(0)
@@ -62,7 +62,7 @@ def row(name, lm, paths=(), use_cache=True, fn=None):
     if id(lm) not in ppl:   # once per model; the entry keeps `lm` alive, so its id cannot pass to a later model
         ppl[id(lm)] = lm, perplexity(lm, docs, tok)['perplexity'] if docs else float('nan')
     r['ppl'] = ppl[id(lm)][1]
-    rows[name] = r; print(f"{name:28s} {r['tokens/s']:9.1f} tok/s  {r['MB']:8.2f} MB  perplexity {r['ppl']:.3f}", flush=True)
+    rows[name] = r; print(f"{name:28s} {r['tokens/s']:9.1f} tok/s  {r['MB']:8.2f} MB" + (f"  perplexity {r['ppl']:.3f}" if docs else ''), flush=True)
 
 fp32_file = mdir/'model.safetensors'
 with torch.no_grad():

@@ -8,7 +8,7 @@ with `--max-batch 1` (one request at a time through the model), so the ratio is 
 
 Bounded: each client sends --requests requests of --max-tokens tokens (greedy, so every configuration does the same
 work); nothing leaves 127.0.0.1."""
-import argparse, asyncio, json, os, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, asyncio, atexit, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import httpx
@@ -24,7 +24,7 @@ model = args.model
 if model is None:
     from llm_course.cli import pipeline
     from llm_course.core import load_profile
-    run = Path(tempfile.mkdtemp())/'run'; pipeline(load_profile('cpu'), run, progress=False); model = run/'model'
+    run = Path(tempfile.mkdtemp())/'run'; atexit.register(shutil.rmtree, run.parent, ignore_errors=True); pipeline(load_profile('cpu'), run, progress=False); model = run/'model'
 
 def start(max_batch):
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
