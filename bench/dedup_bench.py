@@ -10,13 +10,13 @@
     python bench/dedup_bench.py [--mb 100]
 
 Needs LLM_COURSE_DATA (tinyshakespeare.txt) or the Hub, and `pip install datasketch`."""
-import argparse, atexit, json, os, re, resource, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, atexit, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from llm_course.data import (MinHasher, _jaccard, load_corpus, lsh_candidates, lsh_params, near_duplicates, plant_near_copies,
+from llm_course.data import (MinHasher, _jaccard, load_corpus, lsh_candidates, lsh_params, plant_near_copies,
                              shingle_hashes)
 
 ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -95,7 +95,7 @@ while size < args.mb * 2**20:   # files of ~1 MB: paragraphs with ~5% of words r
         out.append(' '.join(w))
     out += out[:40]
     text = '\n\n'.join(out) + '\n'; (gen/f'part-{k:04d}.txt').write_text(text); size += len(text.encode()); k += 1
-print(f"\n| prepare (default settings: NFC, PII masking, exact + near dedup at 0.8; num_proc auto) | documents in | out | wall s | documents/s | MB/s | peak memory MiB |")
+print("\n| prepare (default settings: NFC, PII masking, exact + near dedup at 0.8; num_proc auto) | documents in | out | wall s | documents/s | MB/s | peak memory MiB |")
 print('|---|---:|---:|---:|---:|---:|---:|')
 rows_out = {}
 for name, data in (('Tiny Shakespeare (1.1 MB)', 'karpathy/tiny_shakespeare'), (f'generated corpus ({size / 2**20:.0f} MB, {k} files)', gen)):

@@ -9,7 +9,7 @@ and perplexity on validation documents.
 
 Each configuration generates the same number of tokens from the same prompt, inside the context; the time is the
 best of `--rounds`."""
-import argparse, atexit, copy, importlib.util, shutil, tempfile, time
+import argparse, atexit, importlib.util, shutil, tempfile, time
 from pathlib import Path
 
 import torch

@@ -9,7 +9,7 @@ ratio is what batching buys (one client is the control: both should match there)
 
 Bounded: each client sends --requests requests of --max-tokens tokens (greedy, so every configuration does the same
 work); nothing leaves 127.0.0.1."""
-import argparse, asyncio, atexit, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, asyncio, atexit, json, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import httpx

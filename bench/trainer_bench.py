@@ -8,7 +8,6 @@ AdamW (lr 2e-3, betas 0.9/0.99, weight decay 0.1), warmup then cosine decay, gra
 stream. The figure is the median time per optimizer step, batch loading included (evaluation, start-up and saving
 excluded on both sides), taken over rounds that alternate the two, as tokens/s."""
 import argparse, atexit, shutil, statistics, tempfile, time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

@@ -66,7 +66,7 @@ def perplexity(
 # %% ../nbs/06_evaluation.ipynb #c026
 def plot_losses(rows:list[dict], path:Path|None=None, title:str=''):
     "Plot train and validation loss from log rows; save to `path` if given; return the figure"
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.plot([r['step'] for r in rows], [r['train_loss'] for r in rows], lw=0.8, alpha=0.7, label='train')
     ev = [r for r in rows if r.get('val_loss') is not None]

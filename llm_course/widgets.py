@@ -6,7 +6,7 @@ Docs: https://llm-course.github.io/llm_course/widgets.html.md"""
 
 # %% ../nbs/05a_widgets.ipynb #c003
 from __future__ import annotations
-import dataclasses, threading, time
+import threading, time
 from pathlib import Path
 
 # %% auto #0

@@ -1,7 +1,6 @@
 "Bad input: one line naming the problem and the fix, exit status 2, no traceback, nothing lost"
 import json
 
-import pytest
 from conftest import llm_course
 
 def fails(*args):
