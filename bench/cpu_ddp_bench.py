@@ -6,7 +6,7 @@ global batch: which uses two cores better?
 Prepares the profile's data once, then trains it for --steps steps both ways, taking turns for --rounds rounds; prints
 each way's median tokens/s (from `log.csv`, after the first 50 steps) and wall time, and whether both logged the same
 training losses step for step, up to float rounding (chapter 05 splits one global batch between the processes)."""
-import argparse, atexit, csv, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, csv, os, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 from llm_course.core import load_profile
 
@@ -14,7 +14,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument('--profile', default='shakespeare-cpu'); ap.add_argument('--steps', type=int, default=300)
 ap.add_argument('--rounds', type=int, default=2)
 args = ap.parse_args()
-work = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, work, ignore_errors=True)   # scratch, removed at exit
+scratch = tempfile.TemporaryDirectory(); work = Path(scratch.name)   # removed at exit
 subprocess.run([sys.executable, '-m', 'llm_course.cli', 'prepare', '--profile', args.profile, '--out', work/'data'], check=True, capture_output=True)
 train = ['train', '--profile', args.profile, '--set', f'max_steps={args.steps}', '--set', 'eval_interval=1000000', '--set', 'ckpt_interval=1000000']
 half = load_profile(args.profile).batch_size // 2

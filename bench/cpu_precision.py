@@ -6,7 +6,7 @@ bf16 autocast, in one process.
 Prints the measured matmul rate of each dtype and `auto`'s choice, training tokens/s and final training loss under
 each precision (the median of --rounds runs taking turns), and the ratio.
 """
-import argparse, atexit, shutil, statistics, tempfile
+import argparse, statistics, tempfile
 from pathlib import Path
 
 import torch
@@ -20,7 +20,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument('--profile', default='cpu'); ap.add_argument('--steps', type=int, default=100); ap.add_argument('--rounds', type=int, default=3)
 args = ap.parse_args()
 
-tmp = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, tmp, ignore_errors=True)   # scratch, removed at exit
+scratch = tempfile.TemporaryDirectory(); tmp = Path(scratch.name)   # removed at exit
 base = load_profile(args.profile)
 dsd = prepare_corpus(load_corpus(base.data, base.doc_chars), base.val_frac, base.split, base.max_docs)
 tok = BPETokenizer().train(dsd['train']['text'], base.vocab_size)

@@ -10,7 +10,7 @@
     python bench/dedup_bench.py [--mb 100]
 
 Needs LLM_COURSE_DATA (tinyshakespeare.txt) or the Hub, and `pip install datasketch`."""
-import argparse, atexit, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, re, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +82,7 @@ def prepare(data, out, extra=()):
     rep = json.loads((Path(out)/'report.json').read_text())
     return wall, peak, rep
 
-tmp = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, tmp, ignore_errors=True)   # scratch, removed at exit
+scratch = tempfile.TemporaryDirectory(); tmp = Path(scratch.name)   # removed at exit
 gen = tmp/'generated'; gen.mkdir()
 rng, words = np.random.default_rng(0), ' '.join(docs).split()
 paras = [' '.join(words[i:i + 80]) for i in range(0, len(words) - 80, 80)]

@@ -6,7 +6,7 @@ instruction tuning, ROUGE-L/BLEU of held-out responses before and after.
     python bench/finetune_bench.py --base runs/cpu-X  # or start from a finished `llm-course pipeline` run
 
 Needs LLM_COURSE_DATA (sms_spam.tsv, instruction_data.json) or the Hugging Face Hub."""
-import argparse, atexit, json, shutil, tempfile, time
+import argparse, json, tempfile, time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,7 +25,7 @@ ap.add_argument('--epochs', type=int, default=2)
 ap.add_argument('--json', type=Path, help='also write the results here')
 args = ap.parse_args()
 
-work = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, work, ignore_errors=True)   # scratch, removed at exit
+scratch = tempfile.TemporaryDirectory(); work = Path(scratch.name)   # removed at exit
 cfg = load_profile('cpu', {'ft_epochs': str(args.epochs)})
 base = args.base
 if base is None:

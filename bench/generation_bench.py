@@ -9,7 +9,7 @@ and perplexity on validation documents.
 
 Each configuration generates the same number of tokens from the same prompt, inside the context; the time is the
 best of `--rounds`."""
-import argparse, atexit, importlib.util, shutil, tempfile, time
+import argparse, importlib.util, tempfile, time
 from pathlib import Path
 
 import torch
@@ -30,7 +30,7 @@ ap.add_argument('--new-tokens', type=int, default=96)
 ap.add_argument('--docs', type=int, default=40, help='validation documents for perplexity')
 ap.add_argument('--rounds', type=int, default=3)
 args = ap.parse_args()
-tmp = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, tmp, ignore_errors=True)   # scratch, removed at exit
+scratch = tempfile.TemporaryDirectory(); tmp = Path(scratch.name)   # removed at exit
 
 if args.gpt2:
     torch.manual_seed(0)

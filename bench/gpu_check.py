@@ -9,7 +9,7 @@ end on the embedded corpus.
 
 Writes DIR/gpu_check.json and prints a summary. Synthetic token streams (uniform random ids) feed the throughput runs:
 throughput does not depend on what the tokens say."""
-import argparse, atexit, json, os, shutil, subprocess, sys, tempfile, time
+import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,7 @@ print(json.dumps(report), flush=True)
 shape = dict(vocab_size=50304, n_layer=12, n_head=12, n_embd=768, block_size=1024) if cuda else \
         dict(vocab_size=512, n_layer=2, n_head=2, n_embd=64, block_size=64)
 batch = 16 if cuda else 4
-tmp = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, tmp, ignore_errors=True)   # scratch, removed at exit
+scratch = tempfile.TemporaryDirectory(); tmp = Path(scratch.name)   # removed at exit
 rng = np.random.default_rng(0)
 for split, n in (('train', 20_000_000 if cuda else 50_000), ('validation', 2_000_000 if cuda else 10_000)):
     rng.integers(0, shape['vocab_size'], n, dtype=np.uint16).tofile(tmp/f'{split}.bin')

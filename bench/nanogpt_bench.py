@@ -13,7 +13,7 @@ with bf16 units, else fp32) and with `precision=fp32`. The contenders take turns
 per-iteration time (median), tokens/s, wall time and final validation loss; with --best, also the wall time and
 validation loss of one of our profiles run unchanged on the same data.
 """
-import argparse, atexit, csv, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, csv, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ap = argparse.ArgumentParser()
@@ -23,7 +23,7 @@ ap.add_argument('--iters', type=int, default=2000)
 ap.add_argument('--rounds', type=int, default=2)
 ap.add_argument('--best', help='also run this profile of ours (e.g. shakespeare-best) as it is, against nanoGPT\'s wall time')
 args = ap.parse_args()
-work = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, work, ignore_errors=True)   # scratch, removed at exit
+scratch = tempfile.TemporaryDirectory(); work = Path(scratch.name)   # removed at exit
 peer = work/'nanogpt'; shutil.copytree(args.nanogpt, peer)
 shutil.copy(args.data, peer/'data'/'shakespeare_char'/'input.txt')
 subprocess.run([sys.executable, 'data/shakespeare_char/prepare.py'], cwd=peer, check=True, capture_output=True)

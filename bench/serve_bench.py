@@ -9,7 +9,7 @@ ratio is what batching buys (one client is the control: both should match there)
 
 Bounded: each client sends --requests requests of --max-tokens tokens (greedy, so every configuration does the same
 work); nothing leaves 127.0.0.1."""
-import argparse, asyncio, atexit, json, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, asyncio, json, signal, socket, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import httpx
@@ -26,7 +26,7 @@ model = args.model
 if model is None:
     from llm_course.cli import pipeline
     from llm_course.core import load_profile
-    run = Path(tempfile.mkdtemp())/'run'; atexit.register(shutil.rmtree, run.parent, ignore_errors=True); pipeline(load_profile('cpu'), run, progress=False); model = run/'model'
+    scratch = tempfile.TemporaryDirectory(); run = Path(scratch.name)/'run'; pipeline(load_profile('cpu'), run, progress=False); model = run/'model'
 
 def start(max_batch):
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]

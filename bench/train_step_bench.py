@@ -79,7 +79,10 @@ if 'nanoGPT eager' in ms:
 from torch.profiler import profile
 with profile() as p:
     for _ in range(10): steps['ours eager']()
-mm_s = sum(e.self_cpu_time_total for e in p.key_averages() if e.key in ('aten::mm', 'aten::addmm', 'aten::bmm')) / 1e6 / 10
+ops = p.key_averages()
+def self_us(keys): return sum(e.self_cpu_time_total for e in ops if any(k in e.key for k in keys))   # over the 10 steps
+MATMUL = ('aten::mm', 'aten::addmm', 'aten::bmm')
+mm_s = self_us(MATMUL) / 1e6 / 10
 shapes = [(C, 3 * C), (C, C), (C, 4 * C), (4 * C, C), (C, V)]   # (in, out) of each linear; three products each per step
 flops = sum(3 * 2 * B * T * i * o * (L if o != V else 1) for i, o in shapes)
 def alone(i, o):
@@ -89,8 +92,8 @@ def alone(i, o):
     return (time.perf_counter() - t) / 50
 alone_s = sum(3 * alone(i, o) * (L if o != V else 1) for i, o in shapes)
 print(f"matrix products in the step: {flops / mm_s / 1e9:.0f} GFLOP/s; the same shapes timed alone: {flops / alone_s / 1e9:.0f} GFLOP/s")
-groups = {'matrix products': ('aten::mm', 'aten::addmm', 'aten::bmm'), 'attention': ('scaled_dot_product',),
+groups = {'matrix products': MATMUL, 'attention': ('scaled_dot_product',),
           'GELU': ('aten::gelu',), 'LayerNorm': ('layer_norm',), 'AdamW': ('adamw',)}
-total = sum(e.self_cpu_time_total for e in p.key_averages())
-share = {g: sum(e.self_cpu_time_total for e in p.key_averages() if any(k in e.key for k in keys)) / total for g, keys in groups.items()}
+total = sum(e.self_cpu_time_total for e in ops)
+share = {g: self_us(keys) / total for g, keys in groups.items()}
 print("share of the eager step's CPU time: " + ', '.join(f'{g} {s:.0%}' for g, s in share.items()) + f', the rest {1 - sum(share.values()):.0%}')

@@ -7,7 +7,7 @@ AdamW (lr 2e-3, betas 0.9/0.99, weight decay 0.1), warmup then cosine decay, gra
 `Trainer` reads consecutive 128-token blocks through its DataLoader; ours samples random windows from the memory-mapped
 stream. The figure is the median time per optimizer step, batch loading included (evaluation, start-up and saving
 excluded on both sides), taken over rounds that alternate the two, as tokens/s."""
-import argparse, atexit, shutil, statistics, tempfile, time
+import argparse, statistics, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ ap.add_argument('--profile', default='cpu')
 ap.add_argument('--rounds', type=int, default=2)
 args = ap.parse_args()
 
-work = Path(tempfile.mkdtemp()); atexit.register(shutil.rmtree, work, ignore_errors=True)   # scratch, removed at exit
+scratch = tempfile.TemporaryDirectory(); work = Path(scratch.name)   # removed at exit
 cfg = load_profile(args.profile, {'max_steps': str(args.steps), 'eval_interval': str(10 * args.steps), 'eval_batches': '1',
                                   'ckpt_interval': str(10 * args.steps), 'trackers': 'none', 'device': 'cpu', 'precision': 'fp32'})
 stage_prepare(cfg, work); info = stage_tokenize(cfg, work)

@@ -248,21 +248,20 @@ def _collect_embedded() -> list[tuple[str, str]]:
         except ImportError: pass  # a Python built without this module
     return [(n, t) for n, t in out if t.strip()]
 
-_EMBEDDED = {}  # interpreter -> the corpus it read: one read per process (0.2 s), kept for each later call
-
-def embedded_texts() -> list[tuple[str, str]]:
-    "The embedded corpus as `(name, text)` pairs: Python's help topics and standard-library docstrings, read in a fresh interpreter"
-    if sys.executable in _EMBEDDED: return list(_EMBEDDED[sys.executable])
+@functools.lru_cache(maxsize=None)   # one read per interpreter and process (0.2 s)
+def _fresh_read(python:str) -> tuple|str:
+    "The corpus as `python -I -S` reads it, or why it could not"
     try:  # the two functions above, as source: an install without sources (only .pyc) falls back to this process
         script = '\n\n'.join(['import importlib, inspect, json, sys, warnings', f'STDLIB_MODULES = {STDLIB_MODULES!r}',
                               inspect.getsource(module_docs), inspect.getsource(_collect_embedded),
                               'json.dump(_collect_embedded(), sys.stdout)'])
-        r = subprocess.run([sys.executable, '-I', '-S', '-c', script], capture_output=True, text=True, timeout=300)
-    except (OSError, TypeError, subprocess.SubprocessError) as e: r = e
-    if isinstance(r, subprocess.CompletedProcess) and r.returncode == 0:
-        _EMBEDDED[sys.executable] = tuple(tuple(p) for p in json.loads(r.stdout))
-        return list(_EMBEDDED[sys.executable])
-    warnings.warn(f"could not read the embedded corpus in a fresh interpreter ({sys.executable}: "
-                  f"{getattr(r, 'stderr', None) or r}); reading it in this process, where imported packages may have "
-                  "changed some docstrings")
+        r = subprocess.run([python, '-I', '-S', '-c', script], capture_output=True, text=True, timeout=300)
+    except (OSError, TypeError, subprocess.SubprocessError) as e: return str(e)
+    return tuple(tuple(p) for p in json.loads(r.stdout)) if r.returncode == 0 else r.stderr
+
+def embedded_texts() -> list[tuple[str, str]]:
+    "The embedded corpus as `(name, text)` pairs: Python's help topics and standard-library docstrings, read in a fresh interpreter"
+    if isinstance(r := _fresh_read(sys.executable), tuple): return list(r)
+    warnings.warn(f"could not read the embedded corpus in a fresh interpreter ({sys.executable}: {r}); reading it in "
+                  "this process, where imported packages may have changed some docstrings")
     return _collect_embedded()
