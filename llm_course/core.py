@@ -6,18 +6,22 @@ Docs: https://llm-course.github.io/llm_course/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c003
 from __future__ import annotations
-import configparser, dataclasses, functools, importlib.util, inspect, json, os, random, subprocess, sys, time, warnings
+import configparser, dataclasses, functools, importlib.metadata, importlib.util, inspect, json, os, random, socket
+import subprocess, sys, time, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlparse
 
 # %% auto #0
 __all__ = ['HUB_LOCAL_FILES', 'STDLIB_MODULES', 'UsageError', 'RunConfig', 'settings_path', 'read_profiles', 'parse_overrides',
            'load_profile', 'profile_table', 'seed_everything', 'pick_device', 'matmul_flops', 'cpu_bf16_units',
-           'cpu_bf16_speedup', 'pick_precision', 'data_dir', 'local_copy', 'module_docs', 'embedded_texts']
+           'cpu_bf16_speedup', 'pick_precision', 'data_dir', 'local_copy', 'hub_online', 'gpt2_files', 'module_docs',
+           'embedded_texts']
 
 # %% ../nbs/00_core.ipynb #c004
 import numpy as np
 import torch
+from huggingface_hub import hf_hub_download
 
 # %% ../nbs/00_core.ipynb #c007
 class UsageError(ValueError):
@@ -106,13 +110,24 @@ def _convert(key:str, value:str, typ:str):
 _FIELDS = {f.name: f.type for f in fields(RunConfig)}
 
 # %% ../nbs/00_core.ipynb #c014
+def _installed_settings(pkg:Path) -> Path|None:
+    "The `settings.ini` that pip installed with the distribution whose files include the package folder `pkg`"
+    found = []
+    for dist in importlib.metadata.distributions(name='llm-course'):
+        files = dist.files or []
+        ini = [Path(f.locate()).resolve() for f in files if f.name == 'settings.ini']
+        owns = any(Path(f.locate()).resolve().parent == pkg for f in files if f.name == '__init__.py')
+        found += [(not owns, p) for p in ini if p.exists()]
+    return min(found, key=lambda t: t[0])[1] if found else None
+
 def settings_path() -> Path:
     "Where the run profiles are read from"
     if p := os.environ.get('LLM_COURSE_SETTINGS'): return Path(p)
-    pkg = Path(importlib.util.find_spec('llm_course').origin).parent
-    for p in (pkg.parent/'settings.ini', Path(sys.prefix)/'share'/'llm_course'/'settings.ini'):
-        if p.exists(): return p
-    raise FileNotFoundError("settings.ini not found: reinstall llm-course or set LLM_COURSE_SETTINGS to its path")
+    pkg = Path(importlib.util.find_spec('llm_course').origin).resolve().parent
+    if (p := pkg.parent/'settings.ini').exists(): return p
+    if p := _installed_settings(pkg): return p
+    raise FileNotFoundError(f"settings.ini not found beside {pkg} nor among the installed files of llm-course: "
+                            "reinstall llm-course or set LLM_COURSE_SETTINGS to its path")
 
 def read_profiles(path:Path|None=None) -> dict[str, dict[str, str]]:
     "Every profile in `path` (default: `settings_path()`) as raw strings, `[DEFAULT]` merged in"
@@ -214,6 +229,26 @@ def local_copy(hub_id:str) -> Path|None:
     "The file under `LLM_COURSE_DATA` that holds Hub dataset `hub_id`, if there is one"
     d, name = data_dir(), HUB_LOCAL_FILES.get(hub_id)
     return d/name if d and name and (d/name).exists() else None
+
+# %% ../nbs/00_core.ipynb #c11d6f05
+@functools.lru_cache(maxsize=None)
+def _reachable(host:str, timeout:float) -> bool:
+    "Whether a TCP connection to `host`'s port 443 opens (tried once per process)"
+    try: socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError: return False
+    return True
+
+def hub_online(timeout:float=3.0) -> bool:
+    "Whether the Hugging Face Hub answers from here: never under `HF_HUB_OFFLINE=1`, else a connection to it is tried"
+    if os.environ.get('HF_HUB_OFFLINE', '').strip().lower() in _TRUE: return False
+    return _reachable(urlparse(os.environ.get('HF_ENDPOINT') or 'https://huggingface.co').hostname, timeout)
+
+def gpt2_files() -> tuple[Path, Path]|None:
+    "GPT-2's released `encoder.json` and `vocab.bpe`: from `LLM_COURSE_DATA/gpt2/`, else the Hub's copies, else None"
+    if (d := data_dir()) and (d/'gpt2'/'encoder.json').exists(): return d/'gpt2'/'encoder.json', d/'gpt2'/'vocab.bpe'
+    if not hub_online(): return None
+    # openai-community/gpt2 keeps the same two files as vocab.json and merges.txt
+    return tuple(Path(hf_hub_download('openai-community/gpt2', f)) for f in ('vocab.json', 'merges.txt'))
 
 # %% ../nbs/00_core.ipynb #c040
 STDLIB_MODULES = """abc argparse array ast asyncio base64 bisect builtins calendar cmath collections colorsys contextlib copy csv

@@ -126,10 +126,11 @@ def _hub_stream(hub_id:str, text_column:str):
         raise UsageError(f"{hub_id}: no column {text_column!r} (columns: {', '.join(it.column_names)}); pass text_column=")
     return it
 
-def _hub_records(hub_id:str, text_column:str):
-    "Generator of `{'text', 'source'}` records streamed from the Hub"
+def _hub_records(hub_id:str, text_column:str, doc_chars:int):
+    "Generator of `{'text', 'source'}` records streamed from the Hub, each cut into documents of at most `doc_chars`"
     for r in _hub_stream(hub_id, text_column):
-        if isinstance(r.get(text_column), str): yield {'text': r[text_column], 'source': hub_id}
+        if isinstance(r.get(text_column), str):
+            for t in chunk_text(r[text_column], doc_chars): yield {'text': t, 'source': hub_id}
 
 def _is_hub_id(s:str) -> bool: return bool(re.fullmatch(r'[\w.-]+/[\w.-]+', s)) and not s.startswith('.')
 
@@ -152,7 +153,7 @@ def load_corpus(
     if not path.exists() and _is_hub_id(str(source)) and not local_copy(str(source)):
         _hub_stream(str(source), text_column)   # fails here, with the fix, for a wrong id or column
         return Dataset.from_generator(_hub_records, features=Features({'text': Value('string'), 'source': Value('string')}),
-                                      gen_kwargs={'hub_id': str(source), 'text_column': text_column})
+                                      gen_kwargs={'hub_id': str(source), 'text_column': text_column, 'doc_chars': doc_chars})
     if not path.exists() and not local_copy(str(source)):
         raise UsageError(f"{source}: no such file or folder; pass a text file, a folder, a .jsonl/.json/.parquet/.csv file, "
                          "a Hub dataset id, or 'embedded'")
