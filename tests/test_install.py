@@ -27,8 +27,9 @@ def _seen(python, code, env, cwd) -> list:
 def test_prefix_install(wheel, tmp_path):
     "`pip install --prefix DIR`: the package under DIR's site-packages, the profiles under DIR/share"
     prefix = tmp_path/'prefix'
-    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--disable-pip-version-check', '--prefix',
-                    str(prefix), str(wheel)], check=True, capture_output=True)
+    # --ignore-installed: else pip uninstalls this environment's own copy of the package first
+    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--ignore-installed',
+                    '--disable-pip-version-check', '--prefix', str(prefix), str(wheel)], check=True, capture_output=True)
     site = prefix/Path(SITE).relative_to(sys.prefix)
     module, ini, names = _seen(sys.executable, SHOW, {'PYTHONPATH': str(site)}, tmp_path)
     assert (Path(module).parent.parent, Path(ini)) == (site, prefix/'share'/'llm_course'/'settings.ini')
@@ -42,8 +43,8 @@ def test_user_install(wheel, tmp_path):
     user base, beside an older install of the package that must not be the one read"""
     base = getattr(sys, '_base_executable', sys.executable)
     env = {'PYTHONUSERBASE': str(tmp_path/'userbase'), 'PYTHONNOUSERSITE': ''}
-    subprocess.run([base, '-m', 'pip', 'install', '-q', '--user', '--no-deps', '--disable-pip-version-check', str(wheel)],
-                   check=True, capture_output=True, env={**os.environ, **env})
+    subprocess.run([base, '-m', 'pip', 'install', '-q', '--user', '--no-deps', '--ignore-installed',
+                    '--disable-pip-version-check', str(wheel)], check=True, capture_output=True, env={**os.environ, **env})
     # torch and the rest come from this environment, appended after the user site (no .pth files run from it, so this
     # environment's editable install of llm_course does not shadow the user one, though its metadata is on the path)
     code = f"import sys; sys.path.append({SITE!r}); " + SHOW
