@@ -18,7 +18,11 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% ../nbs/03_attention.ipynb #c012
-def causal_mask(T:int, S:int|None=None, device=None) -> torch.Tensor:
+def causal_mask(
+    T:int,            # Number of queries (the newest `T` positions)
+    S:int|None=None,  # Number of keys, cached ones included (default: `T`)
+    device=None,      # Device of the mask
+) -> torch.Tensor:
     "Boolean `(T, S)` mask, True where query `i` (at position `S-T+i`) may attend to key `j`"
     S = T if S is None else S
     return torch.ones(T, S, dtype=torch.bool, device=device).tril(diagonal=S - T)
@@ -40,32 +44,47 @@ def attention(
     return w @ v, w
 
 # %% ../nbs/03_attention.ipynb #c025
-def rope_angles(positions:torch.Tensor, head_dim:int, base:float=10000.0) -> tuple[torch.Tensor, torch.Tensor]:
+def rope_angles(
+    positions:torch.Tensor,  # Token positions `(B, T)`
+    head_dim:int,            # Dimension `d` of one attention head (even)
+    base:float=10000.0,      # Base of the rotation frequencies `base ** (-2i / d)`
+) -> tuple[torch.Tensor, torch.Tensor]:
     "Cosines and sines `(B, 1, T, head_dim)` of the rotary angles at `positions` `(B, T)`"
     inv_freq = base ** (-torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.float32) / head_dim)
     ang = positions[..., None].float() * inv_freq
     ang = torch.cat([ang, ang], -1)[:, None]
     return ang.cos(), ang.sin()
 
-def apply_rope(x:torch.Tensor, cos:torch.Tensor, sin:torch.Tensor) -> torch.Tensor:
+def apply_rope(
+    x:torch.Tensor,    # Queries or keys `(B, H, T, d)`
+    cos:torch.Tensor,  # Cosines `(B, 1, T, d)` from `rope_angles`
+    sin:torch.Tensor,  # Sines `(B, 1, T, d)` from `rope_angles`
+) -> torch.Tensor:
     "Rotate the dimension pairs `(i, i + d/2)` of `x` `(B, H, T, d)` by the angles in `cos`, `sin`"
     x1, x2 = x.chunk(2, -1)
     return (x * cos + torch.cat([-x2, x1], -1) * sin).to(x.dtype)
 
 # %% ../nbs/03_attention.ipynb #c029
-def split_heads(x:torch.Tensor, n_head:int) -> torch.Tensor:
+def split_heads(
+    x:torch.Tensor,  # Activations `(B, T, C)`
+    n_head:int,      # Number of heads (divides `C`)
+) -> torch.Tensor:
     "`(B, T, C)` -> `(B, n_head, T, C // n_head)`"
     B, T, C = x.shape
     return x.view(B, T, n_head, C // n_head).transpose(1, 2)
 
-def merge_heads(x:torch.Tensor) -> torch.Tensor:
+def merge_heads(
+    x:torch.Tensor,  # Per-head activations `(B, n_head, T, d)`
+) -> torch.Tensor:
     "`(B, n_head, T, d)` -> `(B, T, n_head * d)`"
     B, H, T, d = x.shape
     return x.transpose(1, 2).reshape(B, T, H * d)
 
 # %% ../nbs/03_attention.ipynb #c030b
 def fused_attention(
-    q:torch.Tensor, k:torch.Tensor, v:torch.Tensor,  # `(B, h, T, d_k)`, `(B, h, S, d_k)`, `(B, h, S, d_v)`
+    q:torch.Tensor,               # Queries `(B, h, T, d_k)`
+    k:torch.Tensor,               # Keys `(B, h, S, d_k)`
+    v:torch.Tensor,               # Values `(B, h, S, d_v)`
     mask:torch.Tensor|None=None,  # Boolean, broadcastable to `(B, h, T, S)`: True where attending is allowed
     dropout_p:float=0.0,          # Dropout on the attention weights
     is_causal:bool=False,         # Apply the causal mask (with `mask=None`)
@@ -79,7 +98,14 @@ def fused_attention(
 # %% ../nbs/03_attention.ipynb #c031
 class CausalSelfAttention(nn.Module):
     "Multi-head causal self-attention with an optional KV cache"
-    def __init__(self, n_embd:int, n_head:int, bias:bool=True, dropout:float=0.0, layer_idx:int=0):
+    def __init__(
+        self,
+        n_embd:int,         # Width `C` of the residual stream
+        n_head:int,         # Number of heads (divides `n_embd`)
+        bias:bool=True,     # Biases in the query/key/value and output projections
+        dropout:float=0.0,  # Dropout on the attention weights and on the output
+        layer_idx:int=0,    # Index of this layer in the model: its slot in the KV cache
+    ):
         super().__init__()
         if n_embd % n_head: raise ValueError(f"n_embd={n_embd} is not divisible by n_head={n_head}")
         self.n_head, self.dropout, self.layer_idx = n_head, dropout, layer_idx
@@ -87,8 +113,14 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
         self.resid_dropout = nn.Dropout(dropout)
 
-    def forward(self, x:torch.Tensor, past_key_values=None, mask:torch.Tensor|None=None, rope=None) -> torch.Tensor:
-        "`mask`: boolean `(B, 1, T, S)`, needed only for padding (causal masking is built in); `rope`: `(cos, sin)` or None"
+    def forward(
+        self,
+        x:torch.Tensor,               # Input `(B, T, C)`
+        past_key_values=None,         # KV cache (a transformers `Cache`) to attend over and extend, or None
+        mask:torch.Tensor|None=None,  # Boolean `(B, 1, T, S)`, True where attending is allowed; only for padding
+        rope=None,                    # `(cos, sin)` from `rope_angles`, or None for no rotary embedding
+    ) -> torch.Tensor:
+        "Output `(B, T, C)` of attending from `x` to itself and any cached tokens (causal masking is built in)"
         q, k, v = (split_heads(t, self.n_head) for t in self.c_attn(x).split(x.shape[-1], dim=2))
         if rope is not None: q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if past_key_values is not None: k, v = past_key_values.update(k, v, self.layer_idx)

@@ -19,25 +19,37 @@ __all__ = ['run_config', 'save_config', 'check_out', 'stage_prepare', 'stage_tok
 from .core import RunConfig, UsageError, load_profile, parse_overrides, profile_table, read_profiles, seed_everything
 
 # %% ../nbs/10_cli.ipynb #c007
-def run_config(args) -> RunConfig:
+def run_config(
+    args,  # Parsed command line (`build_parser`): `profile`, and `set` and `data` where the command has them
+) -> RunConfig:
     "Run settings from `--profile`, `--set` and `--data`"
     overrides = parse_overrides(getattr(args, 'set', None))
     if getattr(args, 'data', None): overrides['data'] = args.data
     return load_profile(args.profile, overrides)
 
-def save_config(cfg:RunConfig, out:Path, profile:str):
+def save_config(
+    cfg:RunConfig,  # The resolved run settings
+    out:Path,       # Run folder
+    profile:str,    # Name of the profile they came from
+):
     "Write the resolved settings to `out/config.json`"
     from llm_course.data import write_atomic
     write_atomic(Path(out)/'config.json', json.dumps({'profile': profile, **asdict(cfg)}, indent=2))
 
-def check_out(out:Path, overwrite:bool):
+def check_out(
+    out:Path,        # Run folder about to be written
+    overwrite:bool,  # Allow a folder that is not empty
+):
     "Refuse a non-empty `out` unless `overwrite`"
     if out.exists() and not out.is_dir(): raise UsageError(f"--out {out}: is a file; pass a folder path")
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise UsageError(f"--out {out}: folder is not empty; pass --overwrite to write into it, or choose another --out")
 
 # %% ../nbs/10_cli.ipynb #c009
-def stage_prepare(cfg:RunConfig, out:Path):
+def stage_prepare(
+    cfg:RunConfig,  # Run settings: the corpus (`data`), and how to clean, deduplicate and split it
+    out:Path,       # Run folder
+):
     "Read and clean `cfg.data`; write `out/dataset` and `out/report.json`"
     from llm_course.data import load_corpus, prepare_corpus, save_prepared
     report = {}
@@ -52,7 +64,11 @@ def stage_prepare(cfg:RunConfig, out:Path):
     return dsd, report
 
 # %% ../nbs/10_cli.ipynb #c011
-def stage_tokenize(cfg:RunConfig, out:Path, dsd=None) -> dict:
+def stage_tokenize(
+    cfg:RunConfig,  # Run settings: `tokenizer` ('bpe' or 'char') and `vocab_size`
+    out:Path,       # Run folder
+    dsd=None,       # The prepared `DatasetDict` (None: read `out/dataset`)
+) -> dict:
     "Train the tokenizer; write `tokenizer.json`, `train.bin`, `validation.bin` and `tokens.json`"
     from datasets import load_from_disk
     from llm_course.data import write_atomic
@@ -74,7 +90,12 @@ def stage_tokenize(cfg:RunConfig, out:Path, dsd=None) -> dict:
     return info
 
 # %% ../nbs/10_cli.ipynb #c013
-def stage_train(cfg:RunConfig, out:Path, resume:bool=False, progress:bool=True) -> tuple:
+def stage_train(
+    cfg:RunConfig,       # Run settings: the model's shape and the training's
+    out:Path,            # Run folder, with `tokens.json` and the token files from `stage_tokenize`
+    resume:bool=False,   # Continue from the newest checkpoint in `out/checkpoints`
+    progress:bool=True,  # Show a progress bar
+) -> tuple:
     "Train a GPT on `out/train.bin`; return the model and the training metrics"
     from llm_course.model import GPT, config_from_run, n_params
     from llm_course.tokenization import TokenStream
@@ -89,7 +110,11 @@ def stage_train(cfg:RunConfig, out:Path, resume:bool=False, progress:bool=True) 
     return model, {**metrics, 'initial_val_loss': init_loss, 'params': n_params(model)}
 
 # %% ../nbs/10_cli.ipynb #c015
-def stage_evaluate(model, cfg:RunConfig, out:Path) -> dict:
+def stage_evaluate(
+    model,          # The trained model
+    cfg:RunConfig,  # Run settings: `block_size` and `batch_size`
+    out:Path,       # Run folder, with `tokens.json` and `validation.bin`
+) -> dict:
     "Validation loss, perplexity and bits per byte over all of `out/validation.bin`"
     from llm_course.evaluation import evaluate_stream
     from llm_course.tokenization import TokenStream
@@ -100,10 +125,15 @@ def stage_evaluate(model, cfg:RunConfig, out:Path) -> dict:
     return res
 
 # %% ../nbs/10_cli.ipynb #c017
-def pipeline(cfg:RunConfig, out:Path, profile:str='cpu', progress:bool=True) -> dict:
+def pipeline(
+    cfg:RunConfig,       # Run settings
+    out:Path,            # Run folder to write
+    profile:str='cpu',   # Name of the profile `cfg` came from, recorded in `config.json` and `metrics.json`
+    progress:bool=True,  # Show the training's progress bar
+) -> dict:
     "Prepare, tokenize, train, evaluate, export and sample: the whole life of a model, into `out`"
     from llm_course.data import write_atomic
-    from llm_course.evaluation import plot_losses
+    from llm_course.evaluation import plot_losses, sample_words, words_and_pairs
     from llm_course.generation import export_model, sample_texts
     from llm_course.tokenization import hf_tokenizer
     from llm_course.training import read_log
@@ -115,15 +145,24 @@ def pipeline(cfg:RunConfig, out:Path, profile:str='cpu', progress:bool=True) -> 
     ev = stage_evaluate(model, cfg, out)
     export_model(model, out/'tokenizer.json', out/'model')
     plot_losses(read_log(out/'log.csv'), out/'loss.png', f'{profile}: {cfg.data}')
-    samples = sample_texts(model, hf_tokenizer(out/'tokenizer.json'), cfg.prompt, cfg.num_samples, cfg.sample_tokens,
-                           cfg.temperature, cfg.top_k, cfg.seed)
-    write_atomic(out/'samples.txt', '\n\n'.join(f'--- sample {i + 1} (temperature {cfg.temperature}, top-k {cfg.top_k})\n{s}'
-                                                for i, s in enumerate(samples)) + '\n')
+    samples = sample_texts(model, hf_tokenizer(out/'tokenizer.json'), cfg.prompt, n=cfg.num_samples,
+                           max_new_tokens=cfg.sample_tokens, temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
+                           seed=cfg.seed)
+    reference = words_and_pairs(dsd['train']['text'])
+    sample_stats = [sample_words(s, *reference) for s in samples]
+    how = f'temperature {cfg.temperature}, top-k {cfg.top_k}, top-p {cfg.top_p}'
+    write_atomic(out/'samples.txt', '\n\n'.join(
+        f"--- sample {i + 1} ({how}; {st['known_words']:.0%} of its words and {st['known_pairs']:.0%} of its word pairs "
+        f"occur in the training split)\n{s}" for i, (s, st) in enumerate(zip(samples, sample_stats))) + '\n')
     metrics = {'profile': profile, 'data': cfg.data, 'train_loss': train['train_loss'], 'val_loss': ev['loss'],
                'val_perplexity': ev['perplexity'], 'val_bits_per_byte': ev['bits_per_byte'],
                'initial_val_loss': train['initial_val_loss'], 'tokens_per_s': train['tokens_per_s'], 'mfu': train['mfu'],
-               'wall_seconds': time.perf_counter() - t0, 'documents': report['documents_out'], 'tokens': tokens, 'training': train}
+               'wall_seconds': time.perf_counter() - t0, 'documents': report['documents_out'], 'tokens': tokens, 'training': train,
+               'samples': sample_stats}
     write_atomic(out/'metrics.json', json.dumps(metrics, indent=2))
+    low = {k: min(st[k] for st in sample_stats) for k in ('known_words', 'known_pairs')}
+    print(f"samples: in each, at least {low['known_words']:.0%} of the words and {low['known_pairs']:.0%} of the word pairs "
+          "occur in the training split")
     print(f"pipeline: done in {metrics['wall_seconds']:.0f} s; validation loss {train['initial_val_loss']:.3f} -> {ev['loss']:.3f}; "
           f"wrote {out}")
     return metrics
@@ -158,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--max-new-tokens', type=int)
     p.add_argument('--temperature', type=float)
     p.add_argument('--top-k', type=int)
+    p.add_argument('--top-p', type=float)
     p.add_argument('--num-samples', type=int)
     p.add_argument('--seed', type=int)
     p.add_argument('--repetition-penalty', type=float, default=1.0, help='push down tokens already in the text (1: off)')
@@ -166,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--task', choices=('classify', 'instruct'), required=True)
     p.add_argument('--model', type=Path, required=True, help='pretrained model folder (e.g. RUN/model) or a run folder')
     p.add_argument('--data', help='classify: a label<TAB>text file, csv/json/jsonl/parquet, or Hub id (default ucirvine/sms_spam); '
-                   'instruct: a JSON file of instruction/input/output records or Hub id (default instruction_data.json in LLM_COURSE_DATA)')
+                   'instruct: a JSON file of instruction/input/output records or Hub id (default instruction_data.json in LLM_COURSE_DATA, else tatsu-lab/alpaca)')
     p.add_argument('--out', type=Path, required=True, help='folder for OUT/model and OUT/metrics.json')
     p.add_argument('--lora-r', type=int, help="LoRA rank (0: no LoRA; default: the profile's lora_r)")
     p.add_argument('--overwrite', action='store_true', help='write into a non-empty --out')
@@ -212,9 +252,11 @@ def _run(args):
             from llm_course.generation import sample_texts
             if args.repetition_penalty <= 0: raise UsageError(f"--repetition-penalty {args.repetition_penalty}: must be > 0 (1 turns it off)")
             pick = lambda given, default: default if given is None else given
-            for s in sample_texts(model, tok, pick(args.prompt, cfg.prompt), pick(args.num_samples, cfg.num_samples),
-                                  pick(args.max_new_tokens, cfg.sample_tokens), pick(args.temperature, cfg.temperature),
-                                  pick(args.top_k, cfg.top_k), pick(args.seed, cfg.seed), args.repetition_penalty, args.stop): print(s)
+            for s in sample_texts(model, tok, pick(args.prompt, cfg.prompt), n=pick(args.num_samples, cfg.num_samples),
+                                  max_new_tokens=pick(args.max_new_tokens, cfg.sample_tokens),
+                                  temperature=pick(args.temperature, cfg.temperature), top_k=pick(args.top_k, cfg.top_k),
+                                  top_p=pick(args.top_p, cfg.top_p), seed=pick(args.seed, cfg.seed),
+                                  repetition_penalty=args.repetition_penalty, stop_strings=args.stop): print(s)
             return
         from llm_course.data import load_corpus, normalize_text
         from llm_course.evaluation import perplexity
@@ -230,7 +272,7 @@ def _run(args):
             if args.lora_r < 0: raise UsageError(f"--lora-r {args.lora_r}: use 0 (no LoRA) or a positive rank")
             cfg = replace(cfg, lora_r=args.lora_r)
         if args.task == 'classify': finetune_classify(args.model, args.data or 'ucirvine/sms_spam', cfg, args.out)
-        else: finetune_instruct(args.model, args.data or 'instruction_data.json', cfg, args.out)
+        else: finetune_instruct(args.model, args.data, cfg, args.out)
         return
     if args.command == 'train':
         from accelerate import PartialState
@@ -241,7 +283,7 @@ def _run(args):
             if state.is_main_process:
                 if not (out/'tokens.json').exists(): stage_tokenize(cfg, out)
                 save_config(cfg, out, args.profile)
-        model, m = stage_train(cfg, out, resume=args.resume)
+        model, m = stage_train(cfg, out, resume=args.resume, progress=args.progress)
         if state.is_main_process:
             export_model(model, out/'tokenizer.json', out/'model')
             print(f"train: validation loss {m['val_loss']:.3f} after {m['steps']} steps; model in {out/'model'}")
@@ -249,15 +291,21 @@ def _run(args):
     out = args.out or Path('runs')/f"{args.profile}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, args.overwrite)
     if args.command == 'prepare': out.mkdir(parents=True, exist_ok=True); stage_prepare(cfg, out); save_config(cfg, out, args.profile)
-    else: pipeline(cfg, out, args.profile)
+    else: pipeline(cfg, out, args.profile, progress=args.progress)
 
 # %% ../nbs/10_cli.ipynb #c022
-def main(argv=None):
+def main(
+    argv=None,  # Command-line arguments, e.g. `['train', '--out', 'runs/a']` (None: `sys.argv[1:]`)
+):
     "Entry point of the `llm-course` command"
     args = build_parser().parse_args(argv)
+    args.progress = sys.stderr.isatty()   # progress bars for a person at a terminal; none in logs, pipes or notebooks
     if args.command != 'profiles':
         from transformers.utils import logging as hf_logging
         hf_logging.disable_progress_bar()   # transformers' bars ("Writing model shards" at every checkpoint) would break the train bar
+        if not args.progress:
+            import datasets
+            datasets.disable_progress_bars()
     try: _run(args)
     except UsageError as e:
         print(f"llm-course {args.command}: error: {e}", file=sys.stderr); sys.exit(2)

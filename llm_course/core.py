@@ -6,8 +6,8 @@ Docs: https://llm-course.github.io/llm_course/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c003
 from __future__ import annotations
-import configparser, dataclasses, functools, importlib.metadata, importlib.util, inspect, json, os, random, socket
-import subprocess, sys, time, warnings
+import configparser, dataclasses, functools, hashlib, importlib.metadata, importlib.util, inspect, json, os, random
+import shutil, socket, subprocess, sys, time, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlparse
@@ -16,11 +16,12 @@ from urllib.parse import urlparse
 __all__ = ['HUB_LOCAL_FILES', 'STDLIB_MODULES', 'UsageError', 'RunConfig', 'settings_path', 'read_profiles', 'parse_overrides',
            'load_profile', 'profile_table', 'seed_everything', 'pick_device', 'matmul_flops', 'cpu_bf16_units',
            'cpu_bf16_speedup', 'pick_precision', 'data_dir', 'local_copy', 'hub_online', 'gpt2_files', 'module_docs',
-           'embedded_texts']
+           'embedded_texts', 'quiet_progress_bars', 'cache_dir', 'main_job']
 
 # %% ../nbs/00_core.ipynb #c004
 import numpy as np
 import torch
+from filelock import FileLock
 from huggingface_hub import hf_hub_download
 
 # %% ../nbs/00_core.ipynb #c007
@@ -83,6 +84,7 @@ class RunConfig:
     num_samples:int       # Samples to draw
     temperature:float     # Sampling temperature
     top_k:int             # Sample among the k most likely tokens (0: all)
+    top_p:float           # Sample among the fewest tokens that hold this much probability (1: all)
     # fine-tuning (07)
     ft_epochs:int         # Passes over the fine-tuning training set
     ft_lr:float           # Peak learning rate for fine-tuning (warmup, then cosine decay to a tenth)
@@ -129,14 +131,18 @@ def settings_path() -> Path:
     raise FileNotFoundError(f"settings.ini not found beside {pkg} nor among the installed files of llm-course: "
                             "reinstall llm-course or set LLM_COURSE_SETTINGS to its path")
 
-def read_profiles(path:Path|None=None) -> dict[str, dict[str, str]]:
+def read_profiles(
+    path:Path|None=None,  # `settings.ini` file to read (default: `settings_path()`)
+) -> dict[str, dict[str, str]]:
     "Every profile in `path` (default: `settings_path()`) as raw strings, `[DEFAULT]` merged in"
     cp = configparser.ConfigParser(interpolation=None)
     cp.read(path or settings_path(), encoding='utf-8')
     return {name: dict(cp[name]) for name in cp.sections()}
 
 # %% ../nbs/00_core.ipynb #c018
-def parse_overrides(pairs) -> dict[str, str]:
+def parse_overrides(
+    pairs,  # `key=value` strings, as given to `--set` (None: no overrides)
+) -> dict[str, str]:
     "Turn `['lr=1e-3', 'n_layer=2']` into a dict"
     out = {}
     for p in pairs or []:
@@ -149,7 +155,11 @@ def _check_keys(keys, where:str):
     if bad := sorted(set(keys) - set(_FIELDS)):
         raise UsageError(f"unknown setting {', '.join(bad)} in {where}; valid settings: {', '.join(_FIELDS)}")
 
-def load_profile(name:str='cpu', overrides:dict|None=None, path:Path|None=None) -> RunConfig:
+def load_profile(
+    name:str='cpu',            # Profile: a section of `settings.ini`, e.g. `cpu`
+    overrides:dict|None=None,  # Settings that replace the profile's, `{setting: value}` (values may be strings)
+    path:Path|None=None,       # `settings.ini` file to read (default: `settings_path()`)
+) -> RunConfig:
     "The run settings of profile `name` with `overrides` applied"
     profiles = read_profiles(path)
     if name not in profiles: raise UsageError(f"unknown profile {name!r}; valid profiles: {', '.join(profiles)}")
@@ -162,7 +172,9 @@ def load_profile(name:str='cpu', overrides:dict|None=None, path:Path|None=None) 
     return RunConfig(**{k: _convert(k, raw[k], _FIELDS[k]) for k in _FIELDS})
 
 # %% ../nbs/00_core.ipynb #c022
-def profile_table(names=None) -> str:
+def profile_table(
+    names=None,  # Profiles to compare (default: every profile in `settings.ini`)
+) -> str:
     "Markdown table of the settings that differ between profiles `names` (default: all)"
     cfgs = {n: dataclasses.asdict(load_profile(n)) for n in names or read_profiles()}
     keys = [k for k in _FIELDS if len({str(c[k]) for c in cfgs.values()}) > 1]
@@ -171,12 +183,16 @@ def profile_table(names=None) -> str:
     return '\n'.join(rows)
 
 # %% ../nbs/00_core.ipynb #c025
-def seed_everything(seed:int):
+def seed_everything(
+    seed:int,  # Seed for Python's `random`, NumPy and PyTorch
+):
     "Seed Python, NumPy and PyTorch"
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #c028
-def pick_device(pref:str='auto') -> str:
+def pick_device(
+    pref:str='auto',  # Requested device: `auto`, `cpu` or `cuda`
+) -> str:
     "`cuda` when asked for or available under `auto`, else `cpu`"
     if pref not in ('auto', 'cpu', 'cuda'): raise UsageError(f"device={pref!r}: use auto, cpu or cuda")
     if pref == 'cuda' and not torch.cuda.is_available(): raise UsageError("device=cuda but no CUDA GPU is visible; use --set device=cpu")
@@ -184,7 +200,12 @@ def pick_device(pref:str='auto') -> str:
 
 # %% ../nbs/00_core.ipynb #c030
 @functools.lru_cache(maxsize=None)
-def matmul_flops(dtype:torch.dtype=torch.float32, device:str='cpu', n:int=512, reps:int=5) -> float:
+def matmul_flops(
+    dtype:torch.dtype=torch.float32,  # Element type of the matrices, e.g. `torch.bfloat16`
+    device:str='cpu',                 # `cpu` or `cuda`
+    n:int=512,                        # Side of the square matrices
+    reps:int=5,                       # Timed products after a warm-up one; the fastest counts
+) -> float:
     "Measured FLOP/s of an `n`x`n` matrix product in `dtype` on `device` (best of `reps`)"
     g = torch.Generator(device).manual_seed(0)   # its own generator: measuring must not move the run's random state
     a, b = (torch.randn(n, n, device=device, generator=g).to(dtype) for _ in range(2))
@@ -208,7 +229,10 @@ def cpu_bf16_speedup() -> float:
         return matmul_flops(torch.bfloat16, 'cpu', 128) / matmul_flops(torch.float32, 'cpu', 128)
     return matmul_flops(torch.bfloat16, 'cpu', 512) / matmul_flops(torch.float32, 'cpu', 512)
 
-def pick_precision(pref:str, device:str) -> str:
+def pick_precision(
+    pref:str,    # Requested precision: `auto`, `fp32` or `bf16`
+    device:str,  # Device of the run: `cpu` or `cuda` (as `pick_device` returns it)
+) -> str:
     "Accelerate's `mixed_precision`: `bf16` when asked for, or under `auto` where the device has fast bf16; else `no`"
     if pref not in ('auto', 'fp32', 'bf16'): raise UsageError(f"precision={pref!r}: use auto, fp32 or bf16")
     gpu_bf16 = device == 'cuda' and torch.cuda.is_bf16_supported()
@@ -225,7 +249,9 @@ def data_dir() -> Path|None:
     p = os.environ.get('LLM_COURSE_DATA')
     return Path(p).expanduser() if p else None
 
-def local_copy(hub_id:str) -> Path|None:
+def local_copy(
+    hub_id:str,  # Hugging Face Hub dataset id, e.g. `karpathy/tiny_shakespeare`
+) -> Path|None:
     "The file under `LLM_COURSE_DATA` that holds Hub dataset `hub_id`, if there is one"
     d, name = data_dir(), HUB_LOCAL_FILES.get(hub_id)
     return d/name if d and name and (d/name).exists() else None
@@ -238,7 +264,9 @@ def _reachable(host:str, timeout:float) -> bool:
     except OSError: return False
     return True
 
-def hub_online(timeout:float=3.0) -> bool:
+def hub_online(
+    timeout:float=3.0,  # Seconds to wait for the connection to open
+) -> bool:
     "Whether the Hugging Face Hub answers from here: never under `HF_HUB_OFFLINE=1`, else a connection to it is tried"
     if os.environ.get('HF_HUB_OFFLINE', '').strip().lower() in _TRUE: return False
     return _reachable(urlparse(os.environ.get('HF_ENDPOINT') or 'https://huggingface.co').hostname, timeout)
@@ -258,7 +286,9 @@ STDLIB_MODULES = """abc argparse array ast asyncio base64 bisect builtins calend
     subprocess tarfile tempfile textwrap threading time timeit tokenize traceback types typing unicodedata unittest
     urllib.parse uuid warnings weakref zipfile zlib""".split()
 
-def module_docs(name:str) -> str:
+def module_docs(
+    name:str,  # Dotted name of an importable module, e.g. `json` or `http.client`
+) -> str:
     "The docstrings of module `name` and of its public classes, methods and functions, each under its dotted name"
     with warnings.catch_warnings():  # inspecting some modules touches deprecated aliases (typing.io)
         warnings.simplefilter('ignore', DeprecationWarning)
@@ -300,3 +330,42 @@ def embedded_texts() -> list[tuple[str, str]]:
     warnings.warn(f"could not read the embedded corpus in a fresh interpreter ({sys.executable}: {r}); reading it in "
                   "this process, where imported packages may have changed some docstrings")
     return _collect_embedded()
+
+# %% ../nbs/00_core.ipynb #b6da21ca
+def quiet_progress_bars():
+    "Switch off the progress bars of datasets, transformers and huggingface_hub in this process"
+    import datasets, huggingface_hub
+    from transformers.utils import logging as hf_logging
+    datasets.disable_progress_bars()
+    huggingface_hub.utils.disable_progress_bars()
+    hf_logging.disable_progress_bar()
+
+# %% ../nbs/00_core.ipynb #bbc39e8f
+def cache_dir() -> Path:
+    "Where the course keeps what it makes once and reuses: `LLM_COURSE_CACHE`, else `~/.cache/llm_course`"
+    if p := os.environ.get('LLM_COURSE_CACHE'): return Path(p).expanduser()
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache').expanduser()/'llm_course'
+
+def _source_digest() -> str:
+    "A digest of this copy of the package's source files"
+    pkg = Path(importlib.util.find_spec('llm_course').origin).parent
+    return hashlib.sha256(b''.join(f.read_bytes() for f in sorted(pkg.glob('*.py')) if f.name != '_modidx.py')).hexdigest()
+
+# %% ../nbs/00_core.ipynb #e890e36f
+def main_job(
+    profile:str='cpu',  # Run profile (the main job's is `cpu`)
+) -> Path:
+    "The run folder of `llm-course pipeline --profile PROFILE`, run once into `cache_dir()` and reused after"
+    what = [dataclasses.asdict(load_profile(profile)), _source_digest(), sys.version, torch.__version__]
+    out = cache_dir()/f"main-{profile}-{hashlib.sha256(json.dumps(what).encode()).hexdigest()[:12]}"
+    if (out/'metrics.json').exists(): return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f'{out}.lock'):   # another process may be making it: wait for that one
+        if (out/'metrics.json').exists(): return out
+        tmp = out.with_name(f'.{out.name}.tmp')
+        shutil.rmtree(tmp, ignore_errors=True)
+        cmd = [sys.executable, '-m', 'llm_course.cli', 'pipeline', '--profile', profile, '--out', str(tmp)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode: raise RuntimeError(f"llm-course pipeline --profile {profile} failed:\n{r.stderr[-3000:]}")
+        os.replace(tmp, out)
+    return out

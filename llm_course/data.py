@@ -23,7 +23,7 @@ __all__ = ['STRUCTURED', 'STOP_WORDS', 'GOPHER_QUALITY', 'GOPHER_REPETITION', 'C
 # %% ../nbs/01_data.ipynb #c004
 import matplotlib.pyplot as plt
 import numpy as np
-from datasets import Dataset, DatasetDict, Features, Value, load_dataset, load_from_disk
+from datasets import Dataset, DatasetDict, Features, Value, load_dataset
 from .core import UsageError, embedded_texts, local_copy
 
 # %% ../nbs/01_data.ipynb #c007
@@ -38,7 +38,10 @@ def _pieces(par:str, max_chars:int):
             cur = f'{cur}\n{seg}' if cur else seg
     return out + ([cur] if cur else [])
 
-def chunk_text(text:str, max_chars:int=2000) -> list[str]:
+def chunk_text(
+    text:str,            # Text to split into documents
+    max_chars:int=2000,  # Longest document, in characters (at least 1)
+) -> list[str]:
     "Split `text` at blank lines and pack the paragraphs into documents of at most `max_chars` characters"
     if max_chars < 1: raise UsageError(f"doc_chars={max_chars}: must be at least 1")
     docs, cur = [], ''
@@ -52,7 +55,9 @@ def chunk_text(text:str, max_chars:int=2000) -> list[str]:
 class SkipFile(Exception):
     "A file that cannot be used as text; the message is the reason"
 
-def read_text_file(path:Path) -> str:
+def read_text_file(
+    path:Path,  # File to read
+) -> str:
     "The UTF-8 text of `path`, or `SkipFile` saying why not"
     try: raw = Path(path).read_bytes()
     except OSError as e: raise SkipFile(f'unreadable: {e.strerror}') from None
@@ -62,7 +67,10 @@ def read_text_file(path:Path) -> str:
     except UnicodeDecodeError as e: raise SkipFile(f'not UTF-8 text (invalid byte at offset {e.start})') from None
 
 # %% ../nbs/01_data.ipynb #c014
-def check_text_file(path:Path, block:int=1 << 24):
+def check_text_file(
+    path:Path,          # File to check
+    block:int=1 << 24,  # Bytes read and decoded at a time
+):
     "Raise `SkipFile` unless `path` is a readable, non-empty, non-binary, valid UTF-8 file (read in blocks)"
     try:
         with open(path, 'rb') as f:
@@ -77,7 +85,11 @@ def check_text_file(path:Path, block:int=1 << 24):
     except OSError as e: raise SkipFile(f'unreadable: {e.strerror}') from None
     if not nonblank: raise SkipFile('empty file')
 
-def iter_text_docs(path:Path, doc_chars:int=2000, block:int=1 << 24):
+def iter_text_docs(
+    path:Path,           # UTF-8 text file, already passed by `check_text_file`
+    doc_chars:int=2000,  # Longest document, in characters
+    block:int=1 << 24,   # Characters read at a time
+):
     "The documents of a checked UTF-8 text file, cut by `chunk_text` block by block"
     with open(path, 'r', encoding='utf-8-sig', newline='') as f:
         carry, piece = '', f.read(block)
@@ -181,7 +193,10 @@ def load_corpus(
 # %% ../nbs/01_data.ipynb #c029
 _CONTROL = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]')
 
-def normalize_text(text:str, form:str='NFC') -> str:
+def normalize_text(
+    text:str,        # Text to normalise
+    form:str='NFC',  # Unicode normal form: `NFC` (lossless) or `NFKC` (folds ligatures, widths, superscripts)
+) -> str:
     "Unicode-normalise `text` (`NFC` or `NFKC`), unify newlines, drop control characters and trailing spaces, squeeze blank lines"
     text = unicodedata.normalize(form, text).replace('\r\n', '\n').replace('\r', '\n')
     text = _CONTROL.sub('', text)
@@ -196,7 +211,9 @@ def _unmangle(word:str) -> str:
     try: return bytes(ord(c) if ord(c) < 256 else c.encode('cp1252')[0] for c in word).decode('utf-8')
     except UnicodeError: return word
 
-def fix_mojibake(text:str) -> str:
+def fix_mojibake(
+    text:str,  # Text that may hold UTF-8 misread as Windows-1252
+) -> str:
     "Undo UTF-8 that was decoded as Windows-1252 (`cafÃ©` -> `café`), word by word, where the round trip is exact"
     return _MOJIBAKE.sub(lambda m: _unmangle(m.group()), text)
 
@@ -219,7 +236,9 @@ class _TextOf(HTMLParser):
     def handle_data(self, data):
         if not self.skip: self.parts.append(data if self.pre else re.sub(r'\s+', ' ', data))
 
-def html_to_text(html:str) -> str:
+def html_to_text(
+    html:str,  # Source of an HTML page
+) -> str:
     "The visible text of an HTML page: tags dropped, blocks on their own lines, scripts and styles removed, entities decoded"
     p = _TextOf(); p.feed(html); p.close()
     lines = (re.sub(r'[ \t\r\f\v]+', ' ', l).strip() for l in ''.join(p.parts).split('\n'))
@@ -227,12 +246,17 @@ def html_to_text(html:str) -> str:
 
 _HTML_START = re.compile(r'\s*(?:<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])', re.I)
 
-def looks_like_html(text:str) -> bool:
+def looks_like_html(
+    text:str,  # Text to test (only its first 20,000 characters are looked at)
+) -> bool:
     "True for a page of markup: an HTML start, or more than one tag per 200 characters"
     return bool(_HTML_START.match(text[:1000])) or len(re.findall(r'</?[a-zA-Z][^<>]{0,200}>', text[:20000])) > len(text[:20000]) / 200
 
 # %% ../nbs/01_data.ipynb #c039
-def clean_text(text:str, form:str='NFC') -> str:
+def clean_text(
+    text:str,        # Raw document: plain text or HTML
+    form:str='NFC',  # Unicode normal form for `normalize_text`: `NFC` or `NFKC`
+) -> str:
     "HTML to text (when it looks like HTML), mojibake repaired, then `normalize_text`"
     if looks_like_html(text): text = html_to_text(text)
     return normalize_text(fix_mojibake(text), form)
@@ -241,7 +265,9 @@ def clean_text(text:str, form:str='NFC') -> str:
 _WORD = re.compile(r'\w+|[^\w\s]+')
 STOP_WORDS = frozenset(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'])
 
-def words_of(text:str) -> list[str]:
+def words_of(
+    text:str,  # Text to split
+) -> list[str]:
     "Words and punctuation runs of `text`"
     return _WORD.findall(text)
 
@@ -251,7 +277,10 @@ GOPHER_QUALITY = dict(min_doc_words=50, max_doc_words=100_000, min_avg_word_leng
                       max_symbol_word_ratio=0.1, max_bullet_lines_ratio=0.9, max_ellipsis_lines_ratio=0.3,
                       min_alpha_words_ratio=0.8, min_stop_words=2)
 
-def gopher_quality(text:str, p:dict=GOPHER_QUALITY) -> str|None:
+def gopher_quality(
+    text:str,               # Document to check
+    p:dict=GOPHER_QUALITY,  # Rule thresholds, with the keys of `GOPHER_QUALITY`
+) -> str|None:
     "The name of the first Gopher quality rule `text` fails, or None"
     words = words_of(text); real = [w for w in words if not _is_symbol(w)]
     if len(real) < p['min_doc_words']: return 'too_few_words'
@@ -289,7 +318,10 @@ def _repeated_ngram_chars(words:list[str], n:int) -> int:
         else: seen.add(g); i += 1
     return chars
 
-def gopher_repetition(text:str, p:dict=GOPHER_REPETITION) -> str|None:
+def gopher_repetition(
+    text:str,                  # Document to check
+    p:dict=GOPHER_REPETITION,  # Rule thresholds, with the keys of `GOPHER_REPETITION`
+) -> str|None:
     "The name of the first Gopher repetition rule `text` fails, or None"
     if not text: return 'empty'
     for kind, parts in (('para', re.split(r'\n{2,}', text.strip())), ('line', re.split(r'\n+', text))):
@@ -311,7 +343,10 @@ _CITATION = re.compile(r'\[\d*\]|\[edit\]|\[citation needed\]')
 _POLICY = ('terms of use', 'privacy policy', 'cookie policy', 'uses cookies', 'use of cookies', 'use cookies')
 _SENTENCE_END = re.compile(r'[.!?]+["\')\]]*(?=\s|$)')
 
-def c4_quality(text:str, p:dict=C4) -> tuple[str|None, str]:
+def c4_quality(
+    text:str,   # Document to check
+    p:dict=C4,  # Rule thresholds, with the keys of `C4`
+) -> tuple[str|None, str]:
     "The C4 rule that removes `text` (or None) and the text with C4's rejected lines dropped"
     kept, sentences = [], 0
     for line in text.splitlines():
@@ -330,7 +365,10 @@ def c4_quality(text:str, p:dict=C4) -> tuple[str|None, str]:
 FINEWEB = dict(line_punct_thr=0.12, short_line_thr=0.67, short_line_length=30, char_duplicates_ratio=0.01, new_line_ratio=0.3)
 TERMINAL_PUNCTUATION = tuple('.!?…。！？؟।॥։።፧፨‼⁇⁈⁉')
 
-def fineweb_quality(text:str, p:dict=FINEWEB) -> str|None:
+def fineweb_quality(
+    text:str,        # Document to check
+    p:dict=FINEWEB,  # Rule thresholds, with the keys of `FINEWEB`
+) -> str|None:
     "The name of the first FineWeb rule `text` fails, or None"
     lines = [l for l in text.split('\n') if l.strip()]
     if not lines: return 'empty'
@@ -343,7 +381,9 @@ def fineweb_quality(text:str, p:dict=FINEWEB) -> str|None:
 # %% ../nbs/01_data.ipynb #c050
 FILTERS = ('gopher_quality', 'gopher_repetition', 'c4', 'fineweb')
 
-def parse_filters(setting:str) -> tuple[str, ...]:
+def parse_filters(
+    setting:str,  # The `filters` setting: `none`, `all`, or comma-separated names from `FILTERS`
+) -> tuple[str, ...]:
     "The rule sets named by a `filters` setting: comma-separated names, `all`, or `none`"
     s = setting.strip().lower()
     if s in ('', 'none'): return ()
@@ -353,7 +393,10 @@ def parse_filters(setting:str) -> tuple[str, ...]:
     if bad: raise UsageError(f"filters={setting!r}: unknown {', '.join(bad)}; use none, all, or some of {', '.join(FILTERS)}")
     return names
 
-def quality_filter(text:str, filters=FILTERS) -> tuple[str|None, str]:
+def quality_filter(
+    text:str,         # Document to check
+    filters=FILTERS,  # Rule sets to apply, in order: names from `FILTERS`
+) -> tuple[str|None, str]:
     "`(reason, text)`: the first failing rule as `set:rule` (None if all pass), and the text (C4 drops lines)"
     for f in filters:
         if f == 'c4': reason, text = c4_quality(text)
@@ -376,7 +419,9 @@ def _is_phone(s:str) -> bool:
     if not 7 <= digits <= 15 or re.fullmatch(r'\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[-–]\d{4}', s): return False
     return '+' in s or '(' in s or digits >= 10 or not re.search(r'\d \d', s)
 
-def mask_pii(text:str) -> tuple[str, dict]:
+def mask_pii(
+    text:str,  # Text to mask
+) -> tuple[str, dict]:
     "`text` with e-mail addresses, IP addresses and phone numbers replaced by `<EMAIL>`, `<IP_ADDRESS>`, `<PHONE>`, and the counts"
     counts = {}
     for tag, pat in PII_PATTERNS.items():
@@ -389,7 +434,9 @@ def mask_pii(text:str) -> tuple[str, dict]:
     return text, counts
 
 # %% ../nbs/01_data.ipynb #c058
-def doc_hash(text:str) -> int:
+def doc_hash(
+    text:str,  # Document to hash
+) -> int:
     "A stable 64-bit hash of `text`"
     return int.from_bytes(hashlib.blake2b(text.encode('utf-8'), digest_size=8).digest(), 'big')
 
@@ -413,7 +460,10 @@ def _fmix(h:np.ndarray) -> np.ndarray:
 
 _WORDS = re.compile(r'\w+')
 
-def shingle_hashes(text:str, n:int=5) -> np.ndarray:
+def shingle_hashes(
+    text:str,  # Document to shingle
+    n:int=5,   # Words per shingle
+) -> np.ndarray:
     "Sorted unique 32-bit hashes of the lowercased word `n`-grams of `text` (the whole text is one shingle if shorter)"
     words = _WORDS.findall(text.lower())
     if not words: return np.zeros(0, dtype=np.uint32)
@@ -425,13 +475,20 @@ def shingle_hashes(text:str, n:int=5) -> np.ndarray:
 
 class MinHasher:
     "MinHash signatures of `num_perm` 32-bit affine permutations over word `n`-gram shingles"
-    def __init__(self, num_perm:int=128, n:int=5, seed:int=1):
+    def __init__(self,
+        num_perm:int=128,  # Hash permutations: the length of each signature
+        n:int=5,           # Words per shingle, as given to `shingle_hashes`
+        seed:int=1,        # Seed that draws the permutations
+    ):
         rng = np.random.default_rng(seed)
         self.num_perm, self.n = num_perm, n
         self.a = rng.integers(1, 2**32, num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
         self.b = rng.integers(0, 2**32, num_perm, dtype=np.uint64).astype(np.uint32)
 
-    def signatures(self, shingles:list[np.ndarray], chunk:int=2048) -> np.ndarray:
+    def signatures(self,
+        shingles:list[np.ndarray],  # One array of shingle hashes per document, from `shingle_hashes`
+        chunk:int=2048,             # Shingles hashed together in one block (bounds memory)
+    ) -> np.ndarray:
         "`(N, num_perm)` uint32 signatures of the shingle-hash arrays; an empty document gets all 0xFFFFFFFF"
         out = np.full((len(shingles), self.num_perm), 0xFFFFFFFF, dtype=np.uint32)
         idx = [i for i, s in enumerate(shingles) if len(s)]
@@ -447,7 +504,12 @@ class MinHasher:
         return out
 
 # %% ../nbs/01_data.ipynb #c066
-def lsh_params(threshold:float, num_perm:int=128, fp_weight:float=0.05, fn_weight:float=0.95) -> tuple[int, int]:
+def lsh_params(
+    threshold:float,       # Jaccard similarity at which documents are near-duplicates, between 0 and 1
+    num_perm:int=128,      # Signature length: bands times rows stays within it
+    fp_weight:float=0.05,  # Weight of the false-positive area (below `threshold`)
+    fn_weight:float=0.95,  # Weight of the false-negative area (above `threshold`)
+) -> tuple[int, int]:
     "Bands and rows minimising the weighted false-positive and false-negative areas of the S-curve at `threshold`"
     if not 0 < threshold < 1: raise UsageError(f"dedup_threshold={threshold}: must be between 0 and 1 (0 turns near-dedup off)")
     s_lo, s_hi = np.linspace(0, threshold, 256), np.linspace(threshold, 1, 256)
@@ -458,14 +520,24 @@ def lsh_params(threshold:float, num_perm:int=128, fp_weight:float=0.05, fn_weigh
             if fp * fp_weight + fn * fn_weight < best: best, params = fp * fp_weight + fn * fn_weight, (b, r)
     return params
 
-def s_curve(s, bands:int, rows:int): return 1 - (1 - np.asarray(s) ** rows) ** bands
+def s_curve(
+    s,          # Jaccard similarity of two documents: a number or an array, in [0, 1]
+    bands:int,  # LSH bands
+    rows:int,   # Signature rows per band
+):
+    "Probability that documents of Jaccard similarity `s` share at least one band: `1 - (1 - s^rows)^bands`"
+    return 1 - (1 - np.asarray(s) ** rows) ** bands
 
 # %% ../nbs/01_data.ipynb #c070
 def _jaccard(a:np.ndarray, b:np.ndarray) -> float:
     inter = len(np.intersect1d(a, b, assume_unique=True))
     return inter / (len(a) + len(b) - inter) if len(a) + len(b) else 1.0
 
-def lsh_candidates(sigs:np.ndarray, bands:int, rows:int) -> set[tuple[int, int]]:
+def lsh_candidates(
+    sigs:np.ndarray,  # `(N, num_perm)` MinHash signatures, from `MinHasher.signatures`
+    bands:int,        # LSH bands
+    rows:int,         # Signature rows per band
+) -> set[tuple[int, int]]:
     "Pairs `(i, j)`, `i < j`, whose signatures agree on all rows of at least one band"
     pairs = set()
     for band in range(bands):
@@ -488,7 +560,13 @@ def _clusters(n:int, pairs) -> list[list[int]]:
     for i in range(n): groups.setdefault(find(i), []).append(i)
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
 
-def near_duplicates(texts:list[str], threshold:float=0.8, num_perm:int=128, n:int=5, seed:int=1) -> dict:
+def near_duplicates(
+    texts:list[str],      # Documents to compare
+    threshold:float=0.8,  # Jaccard similarity of word `n`-gram shingles at which documents are near-duplicates
+    num_perm:int=128,     # MinHash permutations per signature
+    n:int=5,              # Words per shingle
+    seed:int=1,           # Seed of the MinHash permutations
+) -> dict:
     "Clusters of documents whose shingle Jaccard is >= `threshold`, and the indices to remove (all but each cluster's first)"
     shingles = [shingle_hashes(t, n) for t in texts]
     bands, rows = lsh_params(threshold, num_perm)
@@ -499,7 +577,13 @@ def near_duplicates(texts:list[str], threshold:float=0.8, num_perm:int=128, n:in
             'pairs': sorted(verified), 'bands': bands, 'rows': rows}
 
 # %% ../nbs/01_data.ipynb #c072
-def plant_near_copies(texts:list[str], n_copies:int, seed:int=0, min_edit:float=0.01, max_edit:float=0.10) -> tuple[list[str], list[tuple[int, int]]]:
+def plant_near_copies(
+    texts:list[str],      # Documents to copy from
+    n_copies:int,         # Edited copies to add
+    seed:int=0,           # Random seed
+    min_edit:float=0.01,  # Smallest fraction of a copy's words edited
+    max_edit:float=0.10,  # Largest fraction of a copy's words edited
+) -> tuple[list[str], list[tuple[int, int]]]:
     "`texts` plus `n_copies` edited copies (a random 1-10% of words replaced, deleted or doubled); returns the pairs (original, copy)"
     rng = np.random.default_rng(seed); out, pairs = list(texts), []
     vocab = [w for t in texts[:200] for w in t.split()][:5000] or ['x']
@@ -528,7 +612,10 @@ def _length_hist(lengths) -> list[int]:
     "Counts of documents per power-of-two length bucket (1, 2-3, 4-7, ...) up to 2^24 characters"
     return np.bincount(np.minimum(np.log2(np.maximum(np.asarray(lengths, dtype=np.float64), 1)).astype(int), 24), minlength=25).tolist()
 
-def auto_num_proc(n_docs:int, setting:int=0) -> int:
+def auto_num_proc(
+    n_docs:int,     # Documents in the corpus
+    setting:int=0,  # The `num_proc` setting (0: automatic)
+) -> int:
     "Processes for `datasets.map`: `setting` if given, else one per core for corpora of 10,000 documents or more"
     return setting if setting > 0 else (os.cpu_count() or 1) if n_docs >= 10_000 else 1
 
@@ -594,7 +681,9 @@ def prepare_corpus(
 # %% ../nbs/01_data.ipynb #c086
 def _buckets(hist:list[int]) -> list[str]: return [f'{2**i:,}-{2**(i+1)-1:,}' for i in range(len(hist))]
 
-def data_card(report:dict) -> str:
+def data_card(
+    report:dict,  # Report filled by `load_corpus` and `prepare_corpus`
+) -> str:
     "A Markdown data card from a `prepare_corpus` report"
     r = report; rm = r.get('removed', {})
     lines = [f"# Data card: {r.get('source', 'corpus')}", '',
@@ -619,7 +708,10 @@ def data_card(report:dict) -> str:
               '- Languages and domains covered, and who is missing:', '- Known biases, sensitive content:', '']
     return '\n'.join(lines)
 
-def plot_data_report(report:dict, path:Path|None=None):
+def plot_data_report(
+    report:dict,          # Report filled by `prepare_corpus`
+    path:Path|None=None,  # PNG file to save the figure to, then close it (None: only return it)
+):
     "Document lengths before and after, and removals per rule"
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.2))
     h = report['length_histogram']; x = np.arange(len(h['in']))
@@ -634,19 +726,29 @@ def plot_data_report(report:dict, path:Path|None=None):
     return fig
 
 # %% ../nbs/01_data.ipynb #c092
-def write_atomic(path:Path, data:str|bytes):
+def write_atomic(
+    path:Path,       # File to write
+    data:str|bytes,  # Contents: `str` is written as UTF-8
+):
     "Write `data` to `path` through a temporary file and a rename"
     path = Path(path); tmp = path.with_name(f'.{path.name}.tmp')
     tmp.write_bytes(data.encode('utf-8') if isinstance(data, str) else data)
     os.replace(tmp, path)
 
-def replace_dir(tmp:Path, dest:Path):
+def replace_dir(
+    tmp:Path,   # Finished folder to move
+    dest:Path,  # Where it goes; a folder already there is replaced
+):
     "Move the finished folder `tmp` to `dest`, replacing an older `dest` only once `tmp` is complete"
     old = dest.with_name(f'.{dest.name}.old')
     if dest.exists(): shutil.rmtree(old, ignore_errors=True); os.replace(dest, old)
     os.replace(tmp, dest); shutil.rmtree(old, ignore_errors=True)
 
-def save_prepared(dsd:DatasetDict, report:dict, out:Path):
+def save_prepared(
+    dsd:DatasetDict,  # Prepared `train` and `validation` splits, from `prepare_corpus`
+    report:dict,      # Report filled by `load_corpus` and `prepare_corpus`
+    out:Path,         # Output folder (created if missing)
+):
     "Write `out/dataset`, `out/report.json`, `out/data_card.md` and `out/data_report.png`"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     tmp = out/'.dataset.tmp'; shutil.rmtree(tmp, ignore_errors=True)

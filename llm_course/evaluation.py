@@ -6,14 +6,15 @@ Docs: https://llm-course.github.io/llm_course/evaluation.html.md"""
 
 # %% ../nbs/06_evaluation.ipynb #c003
 from __future__ import annotations
-import math, re
+import logging, math, re
 from collections import Counter
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['evaluate_stream', 'perplexity', 'plot_losses', 'choice_logprobs', 'multiple_choice', 'harness_model',
            'confusion_matrix', 'classification_metrics', 'plot_confusion', 'kfold_indices', 'cross_validate',
-           'tokenize_13a', 'ngrams', 'bleu', 'rouge_tokens', 'lcs_length', 'rouge_pair', 'rouge', 'distinct_n']
+           'tokenize_13a', 'ngrams', 'bleu', 'rouge_tokens', 'lcs_length', 'rouge_pair', 'rouge', 'distinct_n',
+           'words_and_pairs', 'sample_words']
 
 # %% ../nbs/06_evaluation.ipynb #c004
 import numpy as np
@@ -22,7 +23,12 @@ import torch.nn.functional as F
 from .core import UsageError
 
 # %% ../nbs/06_evaluation.ipynb #c009
-def evaluate_stream(model, stream, batch_size:int=16, max_batches:int|None=None) -> dict:
+def evaluate_stream(
+    model,                        # A causal LM returning `.logits`
+    stream,                       # A `TokenStream` of held-out tokens
+    batch_size:int=16,            # Windows per batch
+    max_batches:int|None=None,    # Stop after this many batches (default: the whole stream)
+) -> dict:
     "Loss (nats/token) and perplexity of `model` on consecutive windows of a `TokenStream`"
     from llm_course.training import estimate_loss
     loss = estimate_loss(model, stream, batch_size, max_batches)
@@ -64,7 +70,11 @@ def perplexity(
     return {'loss': loss, 'perplexity': math.exp(loss), 'bits_per_byte': nll / math.log(2) / n_bytes, 'tokens': n_tok, 'bytes': n_bytes}
 
 # %% ../nbs/06_evaluation.ipynb #c026
-def plot_losses(rows:list[dict], path:Path|None=None, title:str=''):
+def plot_losses(
+    rows:list[dict],       # Training log rows with `step`, `train_loss` and (some) `val_loss`
+    path:Path|None=None,   # Image file to save the figure to (default: don't save)
+    title:str='',          # Axes title
+):
     "Plot train and validation loss from log rows; save to `path` if given; return the figure"
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -77,7 +87,12 @@ def plot_losses(rows:list[dict], path:Path|None=None, title:str=''):
 
 # %% ../nbs/06_evaluation.ipynb #c029
 @torch.no_grad()
-def choice_logprobs(model, tokenizer, context:str, choices:list[str]) -> list[float]:
+def choice_logprobs(
+    model,                # A causal LM returning `.logits`
+    tokenizer,            # A `transformers` tokenizer
+    context:str,          # Text before the continuations
+    choices:list[str],    # Candidate continuations of `context`
+) -> list[float]:
     "Sum of log-probabilities of each continuation in `choices` after `context`"
     n_sp = len(context) - len(context.rstrip())   # a trailing space belongs to the continuation's first token
     if n_sp: context, choices = context[:-n_sp], [context[-n_sp:] + c for c in choices]
@@ -95,7 +110,11 @@ def choice_logprobs(model, tokenizer, context:str, choices:list[str]) -> list[fl
         out.append(torch.log_softmax(logits, -1).gather(1, torch.tensor(cont, device=device)[:, None]).sum().item())
     return out
 
-def multiple_choice(model, tokenizer, tasks:list[dict]) -> dict:
+def multiple_choice(
+    model,               # A causal LM returning `.logits`
+    tokenizer,           # A `transformers` tokenizer
+    tasks:list[dict],    # Dicts with `context`, `choices` (list of str) and `label` (index of the right choice)
+) -> dict:
     "Accuracy on `tasks` (dicts with `context`, `choices`, `label`), raw and normalised by bytes"
     if not tasks: raise UsageError("multiple_choice: no tasks given")
     hits = hits_norm = 0
@@ -107,15 +126,27 @@ def multiple_choice(model, tokenizer, tasks:list[dict]) -> dict:
     return {'accuracy': hits / len(tasks), 'accuracy_norm': hits_norm / len(tasks), 'tasks': len(tasks)}
 
 # %% ../nbs/06_evaluation.ipynb #c036
-def harness_model(model, tokenizer, batch_size:int=8):
+def harness_model(
+    model,              # A causal LM with `config.block_size`
+    tokenizer,          # Its `transformers` tokenizer
+    batch_size:int=8,   # Requests per batch in the harness
+):
     "An lm-evaluation-harness `HFLM` around an in-memory model, for `lm_eval.simple_evaluate(model=...)`"
     try: from lm_eval.models.huggingface import HFLM
     except ImportError: raise UsageError("lm-evaluation-harness is not installed: pip install lm-eval") from None
-    return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, max_length=model.config.block_size,
-                add_bos_token=tokenizer.bos_token_id is not None)
+    log = logging.getLogger('lm_eval')   # it warns that a model object ignores the loading options, and that it cannot tell
+    level = log.level                    # a causal LM from its type name: both expected for a model it did not load itself
+    log.setLevel(logging.ERROR)
+    try: return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, max_length=model.config.block_size,
+                     add_bos_token=tokenizer.bos_token_id is not None)
+    finally: log.setLevel(level)
 
 # %% ../nbs/06_evaluation.ipynb #c040
-def confusion_matrix(y_true, y_pred, labels=None) -> tuple[np.ndarray, list]:
+def confusion_matrix(
+    y_true,         # True labels
+    y_pred,         # Predicted labels, one per true label
+    labels=None,    # Labels in row/column order (default: every label seen, sorted); others are not counted
+) -> tuple[np.ndarray, list]:
     "Counts of true label `i` predicted as `j`, and the labels in order"
     y_true, y_pred = list(y_true), list(y_pred)
     if len(y_true) != len(y_pred): raise UsageError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}; they must pair up")
@@ -130,7 +161,11 @@ def confusion_matrix(y_true, y_pred, labels=None) -> tuple[np.ndarray, list]:
 # %% ../nbs/06_evaluation.ipynb #c041
 def _ratio(a, b): return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
 
-def classification_metrics(y_true, y_pred, labels=None) -> dict:
+def classification_metrics(
+    y_true,         # True labels
+    y_pred,         # Predicted labels, one per true label
+    labels=None,    # Labels to score, in order (default: every label seen, sorted)
+) -> dict:
     "Accuracy, macro precision/recall/F1, per-class metrics and the confusion matrix"
     cm, labels = confusion_matrix(y_true, y_pred, labels)
     tp = np.diag(cm).astype(float); pred, true = cm.sum(0), cm.sum(1)
@@ -141,7 +176,11 @@ def classification_metrics(y_true, y_pred, labels=None) -> dict:
             'per_class': per_class, 'confusion': cm.tolist(), 'labels': labels}
 
 # %% ../nbs/06_evaluation.ipynb #c045
-def plot_confusion(metrics:dict, ax=None, title:str=''):
+def plot_confusion(
+    metrics:dict,    # A `classification_metrics` result (uses `confusion` and `labels`)
+    ax=None,         # Matplotlib axes to draw on (default: a new figure)
+    title:str='',    # Axes title
+):
     "Draw the confusion matrix of `classification_metrics`' result"
     import matplotlib.pyplot as plt
     cm, labels = np.array(metrics['confusion']), metrics['labels']
@@ -153,7 +192,12 @@ def plot_confusion(metrics:dict, ax=None, title:str=''):
     return ax
 
 # %% ../nbs/06_evaluation.ipynb #c047
-def kfold_indices(y, k:int=5, seed:int=0, stratified:bool=True) -> list[np.ndarray]:
+def kfold_indices(
+    y,                       # Labels of the examples (only their classes matter when `stratified`)
+    k:int=5,                 # Number of folds, 2 to `len(y)`
+    seed:int=0,              # Random seed of the shuffle
+    stratified:bool=True,    # Keep each class's share of `y` in every fold
+) -> list[np.ndarray]:
     "`k` disjoint index arrays covering `range(len(y))`, each with the class shares of `y` when `stratified`"
     n = len(y)
     if not 2 <= k <= n: raise UsageError(f"k={k}: need 2 <= k <= {n} (the number of examples)")
@@ -166,7 +210,15 @@ def kfold_indices(y, k:int=5, seed:int=0, stratified:bool=True) -> list[np.ndarr
         offset += len(g_)
     return [np.sort(np.array(f, dtype=np.int64)) for f in folds]
 
-def cross_validate(fit_predict, x, y, k:int=5, seed:int=0, stratified:bool=True, metric:str='accuracy') -> dict:
+def cross_validate(
+    fit_predict,             # `fit_predict(x_train, y_train, x_test)` -> predicted labels of `x_test`
+    x,                       # Inputs, one per example
+    y,                       # Labels, one per example
+    k:int=5,                 # Number of folds
+    seed:int=0,              # Random seed of the fold split
+    stratified:bool=True,    # Keep each class's share of `y` in every fold
+    metric:str='accuracy',   # Key of `classification_metrics` to score: `accuracy`, `precision`, `recall` or `f1`
+) -> dict:
     "Mean and standard deviation of `metric` (a key of `classification_metrics`) over `k` folds"
     x, y = np.asarray(x, dtype=object), np.asarray(y)
     scores = []
@@ -179,7 +231,9 @@ def cross_validate(fit_predict, x, y, k:int=5, seed:int=0, stratified:bool=True,
 _13A = [(re.compile(r'([\{-\~\[-\` -\&\(-\+\:-\@\/])'), r' \1 '), (re.compile(r'([^0-9])([\.,])'), r'\1 \2 '),
         (re.compile(r'([\.,])([^0-9])'), r' \1 \2'), (re.compile(r'([0-9])(-)'), r'\1 \2 ')]
 
-def tokenize_13a(line:str) -> list[str]:
+def tokenize_13a(
+    line:str,    # One line of text (a hypothesis or a reference)
+) -> list[str]:
     "Split `line` into tokens as mteval-v13a (and sacreBLEU's default) does"
     line = line.rstrip().replace('<skipped>', '').replace('-\n', '').replace('\n', ' ')
     if '&' in line: line = line.replace('&quot;', '"').replace('&amp;', '&').replace('&lt;', '<').replace('&gt;', '>')
@@ -187,7 +241,10 @@ def tokenize_13a(line:str) -> list[str]:
     for pat, rep in _13A: line = pat.sub(rep, line)
     return line.split()
 
-def ngrams(tokens:list, n:int) -> Counter:
+def ngrams(
+    tokens:list,    # A sequence of tokens
+    n:int,          # n-gram length
+) -> Counter:
     "Counts of the `n`-grams of `tokens`"
     return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
 
@@ -198,7 +255,11 @@ def _pair_check(hypotheses, references):
     if not hypotheses: raise UsageError("no hypotheses to score")
     return hypotheses, references
 
-def bleu(hypotheses:list[str], references:list[str], max_n:int=4) -> float:
+def bleu(
+    hypotheses:list[str],    # System outputs
+    references:list[str],    # One reference per hypothesis
+    max_n:int=4,             # Longest n-gram order counted
+) -> float:
     "Corpus BLEU (0-100) with one reference per hypothesis: sacreBLEU's defaults (13a tokens, exp smoothing)"
     hypotheses, references = _pair_check(hypotheses, references)
     correct, total, hyp_len, ref_len = [0] * max_n, [0] * max_n, 0, 0
@@ -220,11 +281,16 @@ def bleu(hypotheses:list[str], references:list[str], max_n:int=4) -> float:
     return bp * math.exp(sum(logs) / max_n)
 
 # %% ../nbs/06_evaluation.ipynb #c062
-def rouge_tokens(text:str) -> list[str]:
+def rouge_tokens(
+    text:str,    # Text to tokenize
+) -> list[str]:
     "Lowercased alphanumeric tokens, as `rouge-score` makes them (no stemming)"
     return re.sub(r'[^a-z0-9]+', ' ', text.lower()).split()
 
-def lcs_length(a:list, b:list) -> int:
+def lcs_length(
+    a:list,    # First sequence
+    b:list,    # Second sequence
+) -> int:
     "Length of the longest common subsequence of `a` and `b` (dynamic programming, one row at a time)"
     prev = [0] * (len(b) + 1)
     for x in a:
@@ -238,7 +304,10 @@ def _f(overlap, n_hyp, n_ref):
     return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
 # %% ../nbs/06_evaluation.ipynb #c064
-def rouge_pair(hypothesis:str, reference:str) -> dict:
+def rouge_pair(
+    hypothesis:str,    # System output
+    reference:str,     # Reference text
+) -> dict:
     "ROUGE-1, ROUGE-2 and ROUGE-L F-measures of one hypothesis against one reference"
     h, r = rouge_tokens(hypothesis), rouge_tokens(reference)
     out = {}
@@ -248,14 +317,46 @@ def rouge_pair(hypothesis:str, reference:str) -> dict:
     out['rougeL'] = _f(lcs_length(r, h), len(h), len(r)) if h and r else 0.0
     return out
 
-def rouge(hypotheses:list[str], references:list[str]) -> dict:
+def rouge(
+    hypotheses:list[str],    # System outputs
+    references:list[str],    # One reference per hypothesis
+) -> dict:
     "Mean ROUGE-1/2/L F-measure (0-1) over hypothesis-reference pairs"
     hypotheses, references = _pair_check(hypotheses, references)
     scores = [rouge_pair(h, r) for h, r in zip(hypotheses, references)]
     return {k: sum(s[k] for s in scores) / len(scores) for k in ('rouge1', 'rouge2', 'rougeL')}
 
 # %% ../nbs/06_evaluation.ipynb #c068
-def distinct_n(texts:list[str], n:int=2) -> float:
+def distinct_n(
+    texts:list[str],    # Generated texts
+    n:int=2,            # n-gram length
+) -> float:
     "Distinct `n`-grams over all `n`-grams of the whitespace tokens of `texts`"
     grams = Counter(g for t in texts for g in ngrams(t.split(), n).elements())
     return len(grams) / max(1, sum(grams.values()))
+
+# %% ../nbs/06_evaluation.ipynb #7bd8e062
+_LETTERS = re.compile(r'[^\W\d_]+')   # a run of letters: `os.path.join` has three words, `x2` one
+
+def words_and_pairs(
+    texts,  # The reference corpus: documents (an iterable of strings)
+) -> tuple[set, set]:
+    "The words (runs of letters) of `texts`, and the pairs of consecutive words within each document"
+    words, pairs = set(), set()
+    for t in texts:
+        w = _LETTERS.findall(t)
+        words.update(w)
+        pairs.update(zip(w, w[1:]))
+    return words, pairs
+
+def sample_words(
+    sample:str,  # Generated text
+    words:set,   # Reference words, from `words_and_pairs`
+    pairs:set,   # Reference word pairs, from `words_and_pairs`
+) -> dict:
+    "How much of `sample` is the reference's words and word pairs, and how much of it is whitespace"
+    w = _LETTERS.findall(sample)
+    p = list(zip(w, w[1:]))
+    return {'words': len(w), 'known_words': sum(x in words for x in w) / max(1, len(w)),
+            'known_pairs': sum(x in pairs for x in p) / max(1, len(p)),
+            'whitespace': sum(c.isspace() for c in sample) / max(1, len(sample))}

@@ -6,18 +6,18 @@ Docs: https://llm-course.github.io/llm_course/finetuning.html.md"""
 
 # %% ../nbs/07_finetuning.ipynb #c003
 from __future__ import annotations
-import copy, itertools, json, math, time
+import itertools, json, math, time
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['POOLINGS', 'LORA_TARGETS', 'PROMPT_INTRO', 'load_labeled', 'stratified_split', 'pool', 'GPTForSequenceClassification',
-           'classifier_from', 'balanced_weights', 'n_trainable', 'set_trainable', 'encode_texts', 'pad_batch',
-           'classify_collate', 'finetune', 'predict_proba', 'accuracy_on', 'LoRALinear', 'add_lora', 'lora_layers',
-           'merge_lora', 'format_prompt', 'load_instructions', 'encode_instruction', 'instruct_collate', 'respond',
-           'response_scores', 'masked_loss', 'grid', 'search', 'cv_classify', 'plot_search', 'SearchPanel',
-           'finetune_classify', 'finetune_instruct']
+__all__ = ['POOLINGS', 'LORA_TARGETS', 'INSTRUCTIONS_HUB', 'PROMPT_INTRO', 'load_labeled', 'stratified_split', 'pool',
+           'GPTForSequenceClassification', 'classifier_from', 'balanced_weights', 'n_trainable', 'set_trainable',
+           'encode_texts', 'pad_batch', 'classify_collate', 'finetune', 'predict_proba', 'accuracy_on', 'LoRALinear',
+           'add_lora', 'lora_layers', 'merge_lora', 'format_prompt', 'load_instructions', 'encode_instruction',
+           'instruct_collate', 'respond', 'response_scores', 'masked_loss', 'grid', 'search', 'cv_classify',
+           'plot_search', 'SearchPanel', 'finetune_classify', 'finetune_instruct']
 
 # %% ../nbs/07_finetuning.ipynb #c004
 import ipywidgets as W
@@ -39,6 +39,7 @@ from .generation import generate
 from .model import GPT, GPTConfig, hidden_states, make_trunk
 from .tokenization import hf_tokenizer
 from .training import keep_freed_memory, lr_at, param_groups
+from .widgets import png_of
 
 # %% ../nbs/07_finetuning.ipynb #c009
 _TEXT_COLUMNS, _LABEL_COLUMNS = ('text', 'sms', 'sentence', 'content'), ('label', 'labels', 'class', 'category')
@@ -94,7 +95,11 @@ def load_labeled(
     return texts, labels
 
 # %% ../nbs/07_finetuning.ipynb #c013
-def stratified_split(labels:list, fracs:tuple=(0.7, 0.1, 0.2), seed:int=0) -> tuple[np.ndarray, ...]:
+def stratified_split(
+    labels:list,                      # Class of each example
+    fracs:tuple=(0.7, 0.1, 0.2),      # Share of the examples in each part; must add up to 1
+    seed:int=0,                       # Random seed of the shuffle
+) -> tuple[np.ndarray, ...]:
     "Index arrays, one per fraction in `fracs`, each with the class shares of `labels`"
     if abs(sum(fracs) - 1) > 1e-9: raise UsageError(f"fracs={fracs}: must add up to 1")
     rng, labels = np.random.default_rng(seed), np.asarray(labels)
@@ -108,7 +113,11 @@ def stratified_split(labels:list, fracs:tuple=(0.7, 0.1, 0.2), seed:int=0) -> tu
 # %% ../nbs/07_finetuning.ipynb #c019
 POOLINGS = ('last', 'mean')
 
-def pool(h:torch.Tensor, attention_mask:torch.Tensor|None=None, how:str='last') -> torch.Tensor:
+def pool(
+    h:torch.Tensor,                            # Hidden states `(B, T, C)`
+    attention_mask:torch.Tensor|None=None,     # `(B, T)`: 1 for real tokens, 0 for padding (default: all real)
+    how:str='last',                            # `last` (the last real token's state) or `mean` (over real tokens)
+) -> torch.Tensor:
     "One vector per sequence from hidden states `h` `(B, T, C)`: the last real token's, or the mean over real tokens"
     B, T, _ = h.shape
     m = attention_mask if attention_mask is not None else torch.ones(B, T, dtype=torch.long, device=h.device)
@@ -124,7 +133,10 @@ class GPTForSequenceClassification(PreTrainedModel):
     _no_split_modules = ['Block']
     _supports_sdpa = True
 
-    def __init__(self, config:GPTConfig):
+    def __init__(
+        self,
+        config:GPTConfig,    # Trunk settings plus `num_labels`, and optionally `pooling` and `class_weights`
+    ):
         super().__init__(config)
         if getattr(config, 'pooling', 'last') not in POOLINGS: raise ValueError(f"pooling={config.pooling!r}: use one of {', '.join(POOLINGS)}")
         self.transformer = make_trunk(config)
@@ -133,8 +145,13 @@ class GPTForSequenceClassification(PreTrainedModel):
 
     _init_weights = GPT._init_weights
 
-    def forward(self, input_ids:torch.LongTensor, attention_mask:torch.Tensor|None=None, labels:torch.LongTensor|None=None,
-                **kwargs) -> SequenceClassifierOutput:
+    def forward(
+        self,
+        input_ids:torch.LongTensor,                # Token ids `(B, T)`, right-padded
+        attention_mask:torch.Tensor|None=None,     # `(B, T)`: 1 for real tokens, 0 for padding (default: all real)
+        labels:torch.LongTensor|None=None,         # Class index of each sequence `(B,)`; gives the loss
+        **kwargs,
+    ) -> SequenceClassifierOutput:
         "Class logits (and the cross-entropy loss if `labels`) for `input_ids` `(B, T)`"
         logits = self.score(pool(hidden_states(self, input_ids, attention_mask), attention_mask, getattr(self.config, 'pooling', 'last')))
         loss = None
@@ -145,7 +162,12 @@ class GPTForSequenceClassification(PreTrainedModel):
 
 AutoModelForSequenceClassification.register(GPTConfig, GPTForSequenceClassification, exist_ok=True)
 
-def classifier_from(model_dir, labels:list[str], pooling:str='last', class_weights:list[float]|None=None) -> GPTForSequenceClassification:
+def classifier_from(
+    model_dir,                               # Folder of a pretrained GPT (`config.json` and weights)
+    labels:list[str],                        # Class names, in class-index order
+    pooling:str='last',                      # `last` or `mean`: which hidden state(s) the head reads
+    class_weights:list[float]|None=None,     # Per-class loss weights (default: unweighted)
+) -> GPTForSequenceClassification:
     "A classifier for `labels` whose trunk is the pretrained model in `model_dir`"
     config = GPTConfig.from_pretrained(model_dir)
     config.id2label, config.label2id = dict(enumerate(labels)), {l: i for i, l in enumerate(labels)}
@@ -159,17 +181,26 @@ def classifier_from(model_dir, labels:list[str], pooling:str='last', class_weigh
     return model
 
 # %% ../nbs/07_finetuning.ipynb #c025
-def balanced_weights(y:list[int], num_labels:int) -> list[float]:
+def balanced_weights(
+    y:list[int],        # Class index of each training example
+    num_labels:int,     # Number of classes `K`
+) -> list[float]:
     "Per-class loss weights `n / (K * n_c)`: each class counts as much as the others"
     counts = np.bincount(np.asarray(y), minlength=num_labels)
     return (len(y) / (num_labels * np.maximum(counts, 1))).tolist()
 
 # %% ../nbs/07_finetuning.ipynb #c028
-def n_trainable(model:nn.Module) -> int:
+def n_trainable(
+    model:nn.Module,    # Any PyTorch model
+) -> int:
     "Parameters that will receive gradients"
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-def set_trainable(model:GPTForSequenceClassification, what:str='all', blocks:int=1) -> int:
+def set_trainable(
+    model:GPTForSequenceClassification,    # The classifier to freeze or unfreeze
+    what:str='all',                        # `head`, `last` (final `blocks` blocks, final norm and head) or `all`
+    blocks:int=1,                          # How many final blocks to train when `what='last'`
+) -> int:
     "Train the `head`, the `last` `blocks` blocks (with the final norm and the head), or `all`; returns the trainable count"
     if what not in ('head', 'last', 'all'): raise UsageError(f"ft_train={what!r}: use head, last or all")
     if what == 'last' and not 1 <= blocks <= len(model.transformer.h):
@@ -180,19 +211,28 @@ def set_trainable(model:GPTForSequenceClassification, what:str='all', blocks:int
     return n_trainable(model)
 
 # %% ../nbs/07_finetuning.ipynb #c031
-def encode_texts(tokenizer, texts:list[str], max_len:int) -> list[list[int]]:
+def encode_texts(
+    tokenizer,            # A `transformers` tokenizer
+    texts:list[str],      # Texts to encode
+    max_len:int,          # Most tokens kept per text
+) -> list[list[int]]:
     "Token ids of each text, cut to `max_len`; an empty text becomes one token so that it still has a state to pool"
     ids = tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=max_len)['input_ids']
     return [x or [0] for x in ids]
 
-def pad_batch(seqs:list[list[int]], pad_id:int=0) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_batch(
+    seqs:list[list[int]],    # Token id lists of any lengths
+    pad_id:int=0,            # Id that fills the padding
+) -> tuple[torch.Tensor, torch.Tensor]:
     "Right-pad `seqs` to the longest: `(input_ids, attention_mask)`"
     T = max(map(len, seqs))
     ids = torch.full((len(seqs), T), pad_id, dtype=torch.long); mask = torch.zeros(len(seqs), T, dtype=torch.long)
     for i, s in enumerate(seqs): ids[i, :len(s)] = torch.tensor(s); mask[i, :len(s)] = 1
     return ids, mask
 
-def classify_collate(examples:list[dict]) -> dict:
+def classify_collate(
+    examples:list[dict],    # Dicts with `input_ids` (list of int) and `label` (class index)
+) -> dict:
     "A batch for `GPTForSequenceClassification` from examples with `input_ids` and `label`"
     ids, mask = pad_batch([e['input_ids'] for e in examples])
     return {'input_ids': ids, 'attention_mask': mask, 'labels': torch.tensor([e['label'] for e in examples])}
@@ -242,7 +282,11 @@ def finetune(
 
 # %% ../nbs/07_finetuning.ipynb #c037
 @torch.no_grad()
-def predict_proba(model:GPTForSequenceClassification, seqs:list[list[int]], batch_size:int=64) -> np.ndarray:
+def predict_proba(
+    model:GPTForSequenceClassification,    # A classifier
+    seqs:list[list[int]],                  # Token ids of each example
+    batch_size:int=64,                     # Examples per forward pass
+) -> np.ndarray:
     "Class probabilities `(N, K)` for token id lists `seqs`"
     model.eval(); dev = next(model.parameters()).device
     order, out = np.argsort([len(s) for s in seqs]), np.zeros((len(seqs), model.config.num_labels), dtype=np.float32)
@@ -252,14 +296,23 @@ def predict_proba(model:GPTForSequenceClassification, seqs:list[list[int]], batc
         out[idx] = model(ids.to(dev), attention_mask=mask.to(dev)).logits.float().softmax(-1).cpu().numpy()
     return out
 
-def accuracy_on(seqs:list[list[int]], y) -> callable:
+def accuracy_on(
+    seqs:list[list[int]],    # Token ids of each validation example
+    y,                       # Class index of each validation example
+) -> callable:
     "An `evaluate` for `finetune`: validation accuracy as the score"
     return lambda model: {'score': float((predict_proba(model, seqs).argmax(1) == np.asarray(y)).mean())}
 
 # %% ../nbs/07_finetuning.ipynb #c046
 class LoRALinear(nn.Module):
     "A frozen `nn.Linear` plus a trainable low-rank update `alpha/r * B @ A`"
-    def __init__(self, base:nn.Linear, r:int, alpha:float, dropout:float=0.0):
+    def __init__(
+        self,
+        base:nn.Linear,        # The linear layer to adapt; it is frozen
+        r:int,                 # Rank of the update, at least 1
+        alpha:float,           # Scaling numerator: the update is `alpha/r * B @ A`
+        dropout:float=0.0,     # Dropout probability on the update's input
+    ):
         super().__init__()
         if r < 1: raise UsageError(f"lora_r={r}: the rank must be at least 1")
         self.base, self.r, self.scaling, self.merged = base, r, alpha / r, False
@@ -269,11 +322,17 @@ class LoRALinear(nn.Module):
         nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x:torch.Tensor,    # Input `(..., in_features)`
+    ) -> torch.Tensor:
+        "The base layer's output plus the low-rank update (already inside the weight once merged)"
         y = self.base(x)
         return y if self.merged else y + (self.dropout(x) @ self.lora_A.T @ self.lora_B.T) * self.scaling
 
-    def delta(self) -> torch.Tensor: return (self.lora_B @ self.lora_A) * self.scaling
+    def delta(self) -> torch.Tensor:
+        "The weight update `alpha/r * B @ A`, shaped like the base weight"
+        return (self.lora_B @ self.lora_A) * self.scaling
 
     @torch.no_grad()
     def merge(self):
@@ -288,7 +347,14 @@ class LoRALinear(nn.Module):
 # %% ../nbs/07_finetuning.ipynb #c048
 LORA_TARGETS = ('c_attn', 'c_proj', 'c_fc')
 
-def add_lora(model:nn.Module, r:int=8, alpha:float=16, targets=LORA_TARGETS, dropout:float=0.0, train=('score',)) -> nn.Module:
+def add_lora(
+    model:nn.Module,          # The model to adapt, in place
+    r:int=8,                  # Rank of each update
+    alpha:float=16,           # Scaling numerator: each update is `alpha/r * B @ A`
+    targets=LORA_TARGETS,     # Names of the `nn.Linear` submodules to wrap
+    dropout:float=0.0,        # Dropout probability on each update's input
+    train=('score',),         # Names of top-level modules that stay trainable (e.g. the classifier head)
+) -> nn.Module:
     "Freeze `model` and wrap every `nn.Linear` named in `targets` with `LoRALinear`; modules named in `train` stay trainable"
     model.requires_grad_(False)
     for name, mod in list(model.named_modules()):
@@ -300,11 +366,15 @@ def add_lora(model:nn.Module, r:int=8, alpha:float=16, targets=LORA_TARGETS, dro
         if hasattr(model, n): getattr(model, n).requires_grad_(True)
     return model
 
-def lora_layers(model:nn.Module) -> dict[str, LoRALinear]:
+def lora_layers(
+    model:nn.Module,    # A model with `LoRALinear` layers
+) -> dict[str, LoRALinear]:
     "The `LoRALinear` modules of `model` by name"
     return {n: m for n, m in model.named_modules() if isinstance(m, LoRALinear)}
 
-def merge_lora(model:nn.Module) -> nn.Module:
+def merge_lora(
+    model:nn.Module,    # A model with `LoRALinear` layers, changed in place
+) -> nn.Module:
     "Fold every adapter into its weight and put the plain `nn.Linear` back: an ordinary model again"
     for name, m in lora_layers(model).items():
         m.merge(); parent, _, child = name.rpartition('.')
@@ -312,16 +382,23 @@ def merge_lora(model:nn.Module) -> nn.Module:
     return model.requires_grad_(True)
 
 # %% ../nbs/07_finetuning.ipynb #c060
+INSTRUCTIONS_HUB = 'tatsu-lab/alpaca'   # 52k records in the same shape, what a reader without LLM_COURSE_DATA gets
 PROMPT_INTRO = "Below is an instruction that describes a task. Write a response that appropriately completes the request."
 
-def format_prompt(rec:dict) -> str:
+def format_prompt(
+    rec:dict,    # An instruction record: `instruction` and optional `input`
+) -> str:
     "The Alpaca prompt for `rec` (`instruction`, optional `input`), ending where the response starts"
     s = f"{PROMPT_INTRO}\n\n### Instruction:\n{rec['instruction']}"
     if rec.get('input'): s += f"\n\n### Input:\n{rec['input']}"
     return s + "\n\n### Response:\n"
 
-def load_instructions(source:str='instruction_data.json') -> list[dict]:
-    "Instruction records from a JSON/JSONL file (looked up in `LLM_COURSE_DATA` too) or a Hub dataset id"
+def load_instructions(
+    source:str|None=None,  # Records file or Hub id (None: LLM_COURSE_DATA's instruction_data.json, else INSTRUCTIONS_HUB)
+    max_records:int=0,     # Keep the first this many records (0: all)
+) -> list[dict]:
+    "Instruction records from a file (also looked up in `LLM_COURSE_DATA`) or a Hub dataset"
+    if source is None: source = 'instruction_data.json' if data_dir() and (data_dir()/'instruction_data.json').exists() else INSTRUCTIONS_HUB
     path = Path(source).expanduser()
     if not path.exists() and data_dir() and (data_dir()/source).exists(): path = data_dir()/source
     if path.is_file():
@@ -341,16 +418,24 @@ def load_instructions(source:str='instruction_data.json') -> list[dict]:
     for i, r in enumerate(recs):
         if not isinstance(r, dict) or not isinstance(r.get('instruction'), str) or not isinstance(r.get('output'), str):
             raise UsageError(f"{source}: record {i} lacks a string `instruction` or `output`; every record needs both")
+    recs = recs[:max_records] if max_records else recs
     return [{'instruction': r['instruction'], 'input': r.get('input') or '', 'output': r['output']} for r in recs]
 
 # %% ../nbs/07_finetuning.ipynb #c064
-def encode_instruction(rec:dict, tokenizer) -> dict:
+def encode_instruction(
+    rec:dict,      # An instruction record: `instruction`, `input`, `output`
+    tokenizer,     # A `transformers` tokenizer with an end-of-text token
+) -> dict:
     "Ids of prompt + response + end-of-text, and the prompt's length"
     p = tokenizer(format_prompt(rec), add_special_tokens=False)['input_ids']
     r = tokenizer(rec['output'], add_special_tokens=False)['input_ids']
     return {'input_ids': p + r + [tokenizer.eos_token_id], 'prompt_len': len(p)}
 
-def instruct_collate(examples:list[dict], pad_id:int, mask_prompt:bool=True) -> dict:
+def instruct_collate(
+    examples:list[dict],      # Results of `encode_instruction`: `input_ids` and `prompt_len`
+    pad_id:int,               # Id that fills the padding
+    mask_prompt:bool=True,    # Leave the prompt's tokens out of the loss
+) -> dict:
     "A causal-LM batch: right-padded ids, attention mask, and labels with prompt and padding set to -100"
     ids, mask = pad_batch([e['input_ids'] for e in examples], pad_id)
     labels = ids.masked_fill(mask == 0, -100)
@@ -360,7 +445,12 @@ def instruct_collate(examples:list[dict], pad_id:int, mask_prompt:bool=True) -> 
 
 # %% ../nbs/07_finetuning.ipynb #c068
 @torch.no_grad()
-def respond(model, tokenizer, recs:list[dict], max_new_tokens:int=64) -> list[str]:
+def respond(
+    model,                    # A causal LM with `config.block_size`
+    tokenizer,                # Its `transformers` tokenizer
+    recs:list[dict],          # Instruction records to prompt with
+    max_new_tokens:int=64,    # Most tokens generated per response (fewer if the context fills up)
+) -> list[str]:
     "The model's greedy response to the prompt of each record"
     out = []
     for r in recs:
@@ -371,13 +461,21 @@ def respond(model, tokenizer, recs:list[dict], max_new_tokens:int=64) -> list[st
         out.append(tokenizer.decode(gen[0, len(ids):].tolist(), skip_special_tokens=True).strip())
     return out
 
-def response_scores(responses:list[str], recs:list[dict]) -> dict:
+def response_scores(
+    responses:list[str],    # Generated responses, one per record
+    recs:list[dict],        # Instruction records whose `output` is the reference
+) -> dict:
     "ROUGE-L F and corpus BLEU (0-100) of `responses` against the records' outputs"
     refs = [r['output'] for r in recs]
     return {'rougeL': rouge(responses, refs)['rougeL'], 'bleu': bleu(responses, refs)}
 
 @torch.no_grad()
-def masked_loss(model, examples:list[dict], collate, batch_size:int=32) -> float:
+def masked_loss(
+    model,                  # A causal LM whose forward returns `.loss` given `labels`
+    examples:list[dict],    # Examples to score
+    collate,                # Turns a list of examples into a batch with `labels` (-100: not scored)
+    batch_size:int=32,      # Examples per forward pass
+) -> float:
     "Mean loss over the unmasked label positions of `examples`"
     model.eval(); dev, total, count = next(model.parameters()).device, 0.0, 0
     for i in range(0, len(examples), batch_size):
@@ -386,11 +484,19 @@ def masked_loss(model, examples:list[dict], collate, batch_size:int=32) -> float
     return total / max(count, 1)
 
 # %% ../nbs/07_finetuning.ipynb #c074
-def grid(space:dict) -> list[dict]:
+def grid(
+    space:dict,    # `{name: [values]}` of each setting
+) -> list[dict]:
     "Every combination of the values in `space` (`{name: [values]}`)"
     return [dict(zip(space, vals)) for vals in itertools.product(*space.values())]
 
-def search(space:dict, score, n_random:int=0, seed:int=0, on_result=None) -> list[dict]:
+def search(
+    space:dict,        # `{name: [values]}` of each setting
+    score,             # `score(params) -> dict` with at least `mean` (higher is better)
+    n_random:int=0,    # Try only this many random points of the grid (0: all of it)
+    seed:int=0,        # Random seed for picking the points
+    on_result=None,    # Called with each row as soon as it is scored
+) -> list[dict]:
     "Rows of `{**params, **score(params)}` for the grid `space` (or `n_random` points of it), best `mean` first"
     points = grid(space)
     if n_random and n_random < len(points):
@@ -401,7 +507,16 @@ def search(space:dict, score, n_random:int=0, seed:int=0, on_result=None) -> lis
         if on_result: on_result(rows[-1])
     return sorted(rows, key=lambda r: -r['mean'])
 
-def cv_classify(params:dict, base_dir, seqs:list[list[int]], y, cfg:RunConfig, labels:list[str], k:int=3, seed:int=0) -> dict:
+def cv_classify(
+    params:dict,              # Settings to change in `cfg`, e.g. `{'ft_lr': 1e-3, 'lora_r': 4}`
+    base_dir,                 # Folder of the pretrained model each fold starts from
+    seqs:list[list[int]],     # Token ids of each example
+    y,                        # Class index of each example
+    cfg:RunConfig,            # The other fine-tuning settings
+    labels:list[str],         # Class names, in class-index order
+    k:int=3,                  # Number of folds
+    seed:int=0,               # Random seed of the fold split
+) -> dict:
     "Mean and std of held-out accuracy over `k` stratified folds for settings `params` (keys of `RunConfig`)"
     run, scores = replace(cfg, **params), []
     for fold in kfold_indices(list(y), k, seed):
@@ -414,7 +529,11 @@ def cv_classify(params:dict, base_dir, seqs:list[list[int]], y, cfg:RunConfig, l
     return {'mean': float(np.mean(scores)), 'std': float(np.std(scores)), 'scores': scores}
 
 # %% ../nbs/07_finetuning.ipynb #c077
-def plot_search(rows:list[dict], x:str='ft_lr', ax=None):
+def plot_search(
+    rows:list[dict],    # Rows of `search`, with `mean` and `std`
+    x:str='ft_lr',      # Setting on the (log-scaled) x axis
+    ax=None,            # Matplotlib axes to draw on (default: a new figure)
+):
     "Mean ± std of the search `rows` against `x`, one line per combination of the other settings"
     ax = ax or plt.subplots(figsize=(6, 3.5))[1]
     others = [k for k in rows[0] if k not in (x, 'mean', 'std', 'scores')]
@@ -428,16 +547,22 @@ def plot_search(rows:list[dict], x:str='ft_lr', ax=None):
 # %% ../nbs/07_finetuning.ipynb #c080
 class SearchPanel:
     "Widgets that choose a grid of learning rates, LoRA ranks and epochs and run `search` with `score`"
-    def __init__(self, score, lrs=(3e-4, 1e-3, 3e-3, 1e-2), ranks=(0, 2, 4, 8, 16), epochs=(1, 2, 3)):
+    def __init__(
+        self,
+        score,                            # `score(params) -> dict` with `mean` and `std`, e.g. from `cv_classify`
+        lrs=(3e-4, 1e-3, 3e-3, 1e-2),     # Learning rates offered
+        ranks=(0, 2, 4, 8, 16),           # LoRA ranks offered (0: no LoRA)
+        epochs=(1, 2, 3),                 # Epoch counts offered
+    ):
         self.score, self.rows = score, []
         s = {'style': {'description_width': '90px'}}
         self.lr = W.SelectMultiple(options=list(lrs), value=list(lrs[1:3]), description='learning rate', **s)
         self.rank = W.SelectMultiple(options=list(ranks), value=[ranks[1]], description='LoRA rank (0: full)', **s)
         self.epochs = W.SelectMultiple(options=list(epochs), value=[epochs[0]], description='epochs', **s)
         self.run = W.Button(description='Run', button_style='success')
-        self.status, self.out = W.HTML(), W.Output()
+        self.status, self.table, self.plot = W.HTML(), W.HTML(), W.Image(format='png', layout=W.Layout(max_width='600px'))
         self.run.on_click(lambda _: self.start())
-        self.widget = W.VBox([W.HBox([self.lr, self.rank, self.epochs]), W.HBox([self.run, self.status]), self.out])
+        self.widget = W.VBox([W.HBox([self.lr, self.rank, self.epochs]), W.HBox([self.run, self.status]), self.table, self.plot])
 
     def space(self) -> dict:
         "The grid chosen on the widgets"
@@ -453,10 +578,13 @@ class SearchPanel:
         n, done = len(grid(sp)), []
         def show(row):
             done.append(row); self.status.value = f'{len(done)} of {n} points done'
-            self.out.clear_output(wait=True)
-            with self.out:
-                print('\n'.join(f"lr={r['ft_lr']:.0e}  r={r['lora_r']:>2}  epochs={r['ft_epochs']}  accuracy {r['mean']:.4f} ± {r['std']:.4f}" for r in done))
-                if len(done) > 1: plot_search(done); plt.show()
+            lines = [f"lr={r['ft_lr']:.0e}  r={r['lora_r']:>2}  epochs={r['ft_epochs']}  accuracy {r['mean']:.4f} ± {r['std']:.4f}"
+                     for r in done]
+            self.table.value = '<pre>' + '\n'.join(lines) + '</pre>'
+            if len(done) > 1:
+                fig, ax = plt.subplots(figsize=(5, 3))
+                plot_search(done, ax=ax)
+                self.plot.value = png_of(fig)
         self.run.disabled = True
         try: self.rows = search(sp, self.score, on_result=show)
         finally: self.run.disabled = False
@@ -481,7 +609,14 @@ def _save(model, tokenizer, out:Path, metrics:dict, cfg:RunConfig):
     write_atomic(out/'config.json', json.dumps(asdict(cfg), indent=2))
     write_atomic(out/'metrics.json', json.dumps(metrics, indent=2))
 
-def finetune_classify(model_dir, data:str, cfg:RunConfig, out:Path, text_column:str|None=None, label_column:str|None=None) -> dict:
+def finetune_classify(
+    model_dir,                    # A model folder with `tokenizer.json`, or a run folder holding `model/`
+    data:str,                     # A labelled dataset file or Hub id, as `load_labeled` reads it
+    cfg:RunConfig,                # Fine-tuning settings (`ft_*`, `lora_*`, `pooling`, `class_weight`, `seed`, ...)
+    out:Path,                     # Folder to write `model/`, `metrics.json` and `config.json` to
+    text_column:str|None=None,    # Column of the text (default: the usual names)
+    label_column:str|None=None,   # Column of the label (default: the usual names)
+) -> dict:
     "Fine-tune a classifier on `data` (stratified 70/10/20 split); write the model and test metrics to `out`"
     mdir = _model_dir(model_dir); out = Path(out); out.mkdir(parents=True, exist_ok=True)
     texts, labels = load_labeled(data, text_column, label_column)
@@ -508,7 +643,14 @@ def finetune_classify(model_dir, data:str, cfg:RunConfig, out:Path, text_column:
           f"; {run['trainable_params']:,} trainable parameters, {run['train_seconds']:.0f} s; wrote {out}")
     return metrics
 
-def finetune_instruct(model_dir, data:str, cfg:RunConfig, out:Path, max_new_tokens:int=64, max_test:int=0) -> dict:
+def finetune_instruct(
+    model_dir,                # A model folder with a BPE `tokenizer.json`, or a run folder holding `model/`
+    data:str|None,            # Instruction records: a JSON/JSONL file or Hub id (None: `load_instructions`'s default)
+    cfg:RunConfig,            # Fine-tuning settings (`ft_*`, `lora_*`, `seed`, ...)
+    out:Path,                 # Folder to write `model/`, `metrics.json`, `config.json` and `responses.json` to
+    max_new_tokens:int=64,    # Most tokens generated per test response
+    max_test:int=0,           # Score only the first this many test records (0: all)
+) -> dict:
     "Instruction-tune a causal LM on `data` (85/5/10 split); write the model, test ROUGE-L/BLEU before and after, and the responses"
     mdir = _model_dir(model_dir); out = Path(out); out.mkdir(parents=True, exist_ok=True)
     recs = load_instructions(data)

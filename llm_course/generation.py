@@ -6,7 +6,7 @@ Docs: https://llm-course.github.io/llm_course/generation.html.md"""
 
 # %% ../nbs/08_generation.ipynb #c003
 from __future__ import annotations
-import copy, os, shutil, tempfile, warnings
+import copy, os, shutil, warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +24,12 @@ from .model import write_remote_code
 from .tokenization import hf_tokenizer
 
 # %% ../nbs/08_generation.ipynb #c007
-def filter_logits(logits:torch.Tensor, temperature:float=1.0, top_k:int=0, top_p:float=1.0) -> torch.Tensor:
+def filter_logits(
+    logits:torch.Tensor,    # Next-token logits `(B, V)`
+    temperature:float=1.0,  # Divide the logits by this, > 0 (below 1 sharpens, above 1 flattens)
+    top_k:int=0,            # Keep the k largest logits of each row (0: all)
+    top_p:float=1.0,        # Keep the smallest set of most likely tokens with this much probability (1: all)
+) -> torch.Tensor:
     "Apply temperature, top-k and top-p to `logits` `(B, V)`"
     if temperature <= 0: raise ValueError(f"temperature={temperature}: must be > 0 (use greedy decoding for 0)")
     logits = logits / temperature
@@ -40,7 +45,11 @@ def filter_logits(logits:torch.Tensor, temperature:float=1.0, top_k:int=0, top_p
     return logits
 
 # %% ../nbs/08_generation.ipynb #c011
-def penalize_repeats(logits:torch.Tensor, ids:torch.Tensor, penalty:float) -> torch.Tensor:
+def penalize_repeats(
+    logits:torch.Tensor,  # Next-token logits `(B, V)`
+    ids:torch.Tensor,     # The token ids so far `(B, T)`
+    penalty:float,        # > 0: their positive logits are divided by it, negative ones multiplied (1: no change)
+) -> torch.Tensor:
     "Push down the logits `(B, V)` of every token that occurs in `ids` `(B, T)` by `penalty` (1: no change)"
     if penalty <= 0: raise ValueError(f"repetition_penalty={penalty}: must be > 0 (1 leaves the logits alone)")
     if penalty == 1.0: return logits
@@ -48,7 +57,11 @@ def penalize_repeats(logits:torch.Tensor, ids:torch.Tensor, penalty:float) -> to
     return logits.scatter(1, ids, torch.where(seen < 0, seen * penalty, seen / penalty))
 
 # %% ../nbs/08_generation.ipynb #c014
-def hits_stop(tokenizer, row:list[int], stop_strings:list[str]) -> bool:
+def hits_stop(
+    tokenizer,               # Decodes token ids (a transformers tokenizer)
+    row:list[int],           # One row's token ids, the newest last
+    stop_strings:list[str],  # Strings that end the text (at least one)
+) -> bool:
     "True when a stop string occurs in the decoded `row` and overlaps its last token"
     longest = max(map(len, stop_strings))
     tail = tokenizer.decode(row[-(longest + 2):]); last = tokenizer.decode(row[-1:])
@@ -56,8 +69,14 @@ def hits_stop(tokenizer, row:list[int], stop_strings:list[str]) -> bool:
     return any(s in window and window.rfind(s) + len(s) > len(window) - max(1, len(last)) for s in stop_strings)
 
 # %% ../nbs/08_generation.ipynb #c016
-def next_tokens(logits:torch.Tensor, greedy:bool=False, temperature:float=1.0, top_k:int=0, top_p:float=1.0,
-                generator:torch.Generator|None=None) -> torch.Tensor:
+def next_tokens(
+    logits:torch.Tensor,                  # Next-token logits `(B, V)`
+    greedy:bool=False,                    # Take the most likely token instead of sampling
+    temperature:float=1.0,                # Softmax temperature, > 0 (ignored when greedy)
+    top_k:int=0,                          # Sample from the k most likely tokens (0: all)
+    top_p:float=1.0,                      # Sample from the smallest set with this much probability (1: all)
+    generator:torch.Generator|None=None,  # CPU source of randomness (None: torch's global one)
+) -> torch.Tensor:
     "The next token `(B, 1)` for logits `(B, V)`: the argmax when `greedy`, else sampled after `filter_logits`"
     if greedy: return logits.argmax(-1, keepdim=True)
     probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
@@ -104,7 +123,11 @@ def generate(
     return ids
 
 # %% ../nbs/08_generation.ipynb #c031
-def export_model(model, tokenizer_json:Path, out:Path) -> Path:
+def export_model(
+    model,                # The model to save (the course's `GPT`, or any `PreTrainedModel`)
+    tokenizer_json:Path,  # Its tokenizer's `tokenizer.json` file
+    out:Path,             # Folder to write; a folder already there is replaced
+) -> Path:
     "Write `model` and the tokenizer in `tokenizer_json` to the folder `out`, loadable by `transformers`"
     out = Path(out); tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp); write_remote_code(tmp)
@@ -112,7 +135,10 @@ def export_model(model, tokenizer_json:Path, out:Path) -> Path:
     replace_dir(tmp, out); return out
 
 # %% ../nbs/08_generation.ipynb #c036
-def quantize_int8(model, backend:str='auto'):
+def quantize_int8(
+    model,               # The float model; left as it is (a copy is quantized)
+    backend:str='auto',  # 'torch.ao', 'torchao', or 'auto': torch.ao while this torch has it, else torchao
+):
     "A CPU copy of `model` whose linear layers hold int8 weights and quantize activations on the fly"
     model = copy.deepcopy(model).eval().cpu()
     if backend == 'auto': backend = 'torch.ao' if hasattr(torch.ao.quantization, 'quantize_dynamic') else 'torchao'
@@ -128,7 +154,10 @@ def quantize_int8(model, backend:str='auto'):
 # %% ../nbs/08_generation.ipynb #c038
 def _qlinears(model): return {n: m for n, m in model.named_modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)}
 
-def save_int8(qmodel, path:Path) -> Path:
+def save_int8(
+    qmodel,     # A model from `quantize_int8(model, 'torch.ao')`
+    path:Path,  # The safetensors file to write
+) -> Path:
     "Write a `quantize_int8` (torch.ao) model's weights to the safetensors file `path`"
     from safetensors.torch import save_file
     q = _qlinears(qmodel)
@@ -141,7 +170,10 @@ def save_int8(qmodel, path:Path) -> Path:
     path = Path(path); tmp = path.with_name(f'.{path.name}.tmp')
     save_file({k: v.contiguous() for k, v in out.items()}, tmp); os.replace(tmp, path); return path
 
-def load_int8(model_dir:Path, path:Path):
+def load_int8(
+    model_dir:Path,  # Model folder (from `export_model`) whose `config.json` describes the model
+    path:Path,       # The safetensors file written by `save_int8`
+):
     "The int8 model saved by `save_int8` at `path`, built from the config in `model_dir`"
     from safetensors.torch import load_file
     from transformers import AutoConfig, AutoModelForCausalLM
@@ -176,10 +208,18 @@ class _WithCache(nn.Module):
         return (logits, *[t for kv in cache.new for t in kv])
 
 def _kv_names(n_layer:int) -> list[str]: return [f'{kv}.{i}' for i in range(n_layer) for kv in ('key', 'value')]
-def decode_path(path:Path) -> Path: "Where `export_onnx` puts the decode graph beside `path`"; return Path(path).with_name(Path(path).stem + '.decode.onnx')
+def decode_path(
+    path:Path,  # The prefill graph's ONNX file
+) -> Path:
+    "Where `export_onnx` puts the decode graph beside `path`"
+    return Path(path).with_name(Path(path).stem + '.decode.onnx')
 
-def export_onnx(model, path:Path, int8:bool=False) -> Path:
-    "Write `model`'s prefill graph to the ONNX file `path` and its decode graph beside it; `int8`: weights quantized by onnxruntime"
+def export_onnx(
+    model,            # The model to export; left as it is (a CPU copy is traced)
+    path:Path,        # ONNX file for the prefill graph; the decode graph goes beside it (`decode_path`)
+    int8:bool=False,  # Quantize the weights to int8 with onnxruntime
+) -> Path:
+    "Write `model`'s prefill graph to the ONNX file `path` and its decode graph beside it"
     try: import onnx, onnxscript
     except ImportError as e: raise UsageError(f"ONNX export needs {e.name}: pip install 'llm-course[onnx]'") from None
     path = Path(path); c = model.config; names = _kv_names(c.n_layer)
@@ -206,7 +246,12 @@ def export_onnx(model, path:Path, int8:bool=False) -> Path:
 # %% ../nbs/08_generation.ipynb #c045
 class OnnxLM:
     "An ONNX language model (files from `export_onnx`) run by onnxruntime on the CPU, usable with `generate` and `perplexity`"
-    def __init__(self, path:Path, config, threads:int|None=None):
+    def __init__(
+        self,
+        path:Path,              # The prefill graph from `export_onnx` (its decode graph beside it)
+        config,                 # The exported model's config (`n_layer`, `block_size`), e.g. `model.config`
+        threads:int|None=None,  # CPU threads for onnxruntime (None: as many as torch uses)
+    ):
         try: import onnxruntime as ort
         except ImportError: raise UsageError("running ONNX files needs onnxruntime: pip install 'llm-course[onnx]'") from None
         opts = ort.SessionOptions(); opts.intra_op_num_threads = threads or torch.get_num_threads()
@@ -228,12 +273,23 @@ class OnnxLM:
         return SimpleNamespace(logits=torch.from_numpy(out[0]))
 
 # %% ../nbs/08_generation.ipynb #c051
-def sample_texts(model, tokenizer, prompt:str='', n:int=3, max_new_tokens:int=200, temperature:float=0.8,
-                 top_k:int=50, seed:int=0, repetition_penalty:float=1.0, stop_strings:list[str]|None=None) -> list[str]:
+def sample_texts(
+    model,                             # A causal LM for `generate`
+    tokenizer,                         # Its transformers tokenizer
+    prompt:str='',                     # Text to continue ('': start after the end-of-text token)
+    n:int=3,                           # Number of samples
+    max_new_tokens:int=200,            # Tokens to add to each
+    temperature:float=0.8,             # Softmax temperature, > 0
+    top_k:int=50,                      # Sample from the k most likely tokens (0: all)
+    top_p:float=1.0,                   # Sample from the fewest tokens that hold this much probability (1: all)
+    seed:int=0,                        # Sample i is drawn with seed `seed + i`
+    repetition_penalty:float=1.0,      # Push down tokens already in the text (1: off)
+    stop_strings:list[str]|None=None,  # End a sample once its text reaches one of these
+) -> list[str]:
     "`n` sampled continuations of `prompt`, decoded"
     start = tokenizer(prompt, add_special_tokens=False)['input_ids'] if prompt else []
     if not start: start = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else tokenizer(' ')['input_ids'][:1]
     ids = torch.tensor([start])
-    outs = [generate(model, ids, max_new_tokens, temperature, top_k, generator=torch.Generator().manual_seed(seed + i),
+    outs = [generate(model, ids, max_new_tokens, temperature, top_k, top_p, generator=torch.Generator().manual_seed(seed + i),
                      repetition_penalty=repetition_penalty, stop_strings=stop_strings, tokenizer=tokenizer)[0] for i in range(n)]
     return [prompt + tokenizer.decode(o[len(start) if prompt else 0:].tolist(), skip_special_tokens=True) for o in outs]

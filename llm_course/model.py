@@ -32,9 +32,24 @@ class GPTConfig(PretrainedConfig):
     model_type = 'llm_course_gpt'
     attribute_map = {'hidden_size': 'n_embd', 'num_attention_heads': 'n_head', 'num_hidden_layers': 'n_layer',
                      'max_position_embeddings': 'block_size'}
-    def __init__(self, vocab_size:int=2048, n_layer:int=4, n_head:int=4, n_embd:int=128, block_size:int=128,
-                 dropout:float=0.0, bias:bool=True, pos_emb:str='learned', norm:str='layernorm', mlp:str='gelu',
-                 rope_base:float=10000.0, norm_eps:float=1e-5, initializer_range:float=0.02, tie_word_embeddings:bool=True, **kwargs):
+    def __init__(
+        self,
+        vocab_size:int=2048,            # Tokens in the vocabulary
+        n_layer:int=4,                  # Transformer blocks
+        n_head:int=4,                   # Attention heads per block
+        n_embd:int=128,                 # Width of the residual stream (divisible by `n_head`)
+        block_size:int=128,             # Context length in tokens
+        dropout:float=0.0,              # Dropout probability
+        bias:bool=True,                 # Biases in linear layers and LayerNorms
+        pos_emb:str='learned',          # Positions: `learned` (GPT-2) or `rope` (rotary)
+        norm:str='layernorm',           # `layernorm` or `rmsnorm`
+        mlp:str='gelu',                 # `gelu`, `gelu_tanh` (GPT-2's) or `swiglu`
+        rope_base:float=10000.0,        # Base of the rotary frequencies (with `pos_emb='rope'`)
+        norm_eps:float=1e-5,            # Epsilon of the normalisation layers
+        initializer_range:float=0.02,   # Std of the initial weights (residual projections: over `sqrt(2 n_layer)`)
+        tie_word_embeddings:bool=True,  # Share the token embedding with the output layer
+        **kwargs,                       # Passed on to `PretrainedConfig`
+    ):
         for k, v in dict(pos_emb=pos_emb, norm=norm, mlp=mlp).items():
             if v not in ARCH_OPTIONS[k]: raise ValueError(f"{k}={v!r}: use one of {', '.join(ARCH_OPTIONS[k])}")
         if n_embd % n_head: raise ValueError(f"n_embd={n_embd} must be divisible by n_head={n_head}")
@@ -43,8 +58,16 @@ class GPTConfig(PretrainedConfig):
         self.rope_base, self.norm_eps, self.initializer_range = rope_base, norm_eps, initializer_range
         super().__init__(tie_word_embeddings=tie_word_embeddings, **kwargs)
 
+# transformers makes every config class a dataclass, so fastcore's docments reads field comments (GPTConfig has none);
+# it follows `__delwrap__` (set by `delegates`), here to the comments of `__init__`'s parameters
+GPTConfig.__delwrap__ = GPTConfig.__init__
+
 # %% ../nbs/04_model.ipynb #c009
-def config_from_run(cfg:RunConfig, vocab_size:int, **kwargs) -> GPTConfig:
+def config_from_run(
+    cfg:RunConfig,   # Run settings, e.g. from `load_profile`
+    vocab_size:int,  # Vocabulary size of the run's tokenizer
+    **kwargs,        # Further `GPTConfig` arguments
+) -> GPTConfig:
     "The `GPTConfig` of run settings `cfg` for a tokenizer of `vocab_size` tokens"
     try: return GPTConfig(vocab_size=vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd, block_size=cfg.block_size,
                           dropout=cfg.dropout, bias=cfg.bias, pos_emb=cfg.pos_emb, norm=cfg.norm, mlp=cfg.mlp,
@@ -52,24 +75,34 @@ def config_from_run(cfg:RunConfig, vocab_size:int, **kwargs) -> GPTConfig:
     except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/04_model.ipynb #c011
-def make_norm(config:GPTConfig) -> nn.Module:
+def make_norm(
+    config:GPTConfig,  # Architecture: its `norm`, `n_embd`, `norm_eps` and `bias`
+) -> nn.Module:
     "The normalisation layer `config.norm` asks for"
     if config.norm == 'rmsnorm': return nn.RMSNorm(config.n_embd, eps=config.norm_eps)
     return nn.LayerNorm(config.n_embd, eps=config.norm_eps, bias=config.bias)
 
-def mlp_hidden(config:GPTConfig) -> int:
+def mlp_hidden(
+    config:GPTConfig,  # Architecture: its `mlp` and `n_embd`
+) -> int:
     "Hidden width of the MLP: 4C, or about 8C/3 (a multiple of 32) for SwiGLU"
     return 4 * config.n_embd if config.mlp != 'swiglu' else 32 * math.ceil(8 * config.n_embd / 3 / 32)
 
 class MLP(nn.Module):
     "Position-wise feed-forward network: `C -> hidden -> activation -> C`"
-    def __init__(self, config:GPTConfig):
+    def __init__(
+        self,
+        config:GPTConfig,  # Architecture: its `n_embd`, `mlp`, `bias` and `dropout`
+    ):
         super().__init__()
         h, self.kind = mlp_hidden(config), config.mlp
         self.c_fc = nn.Linear(config.n_embd, 2 * h if self.kind == 'swiglu' else h, bias=config.bias)
         self.c_proj = nn.Linear(h, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # Activations `(B, T, C)`
+    ):
         h = self.c_fc(x)
         if self.kind == 'swiglu': a, b = h.chunk(2, -1); h = F.silu(a) * b
         else: h = F.gelu(h, approximate='tanh' if self.kind == 'gelu_tanh' else 'none')
@@ -77,17 +110,29 @@ class MLP(nn.Module):
 
 class Block(nn.Module):
     "Pre-norm transformer block: `x + attn(norm(x))`, then `x + mlp(norm(x))`"
-    def __init__(self, config:GPTConfig, layer_idx:int):
+    def __init__(
+        self,
+        config:GPTConfig,  # Architecture
+        layer_idx:int,     # Index of this block in the model: its slot in the KV cache
+    ):
         super().__init__()
         self.ln_1, self.ln_2 = make_norm(config), make_norm(config)
         self.attn = CausalSelfAttention(config.n_embd, config.n_head, config.bias, config.dropout, layer_idx)
         self.mlp = MLP(config)
-    def forward(self, x, past_key_values=None, mask=None, rope=None):
+    def forward(
+        self,
+        x,                     # Residual stream `(B, T, C)`
+        past_key_values=None,  # KV cache to attend over and extend, or None
+        mask=None,             # Boolean `(B, 1, T, S)`, True where attending is allowed; needed only for padding
+        rope=None,             # `(cos, sin)` from `rope_angles`, or None
+    ):
         x = x + self.attn(self.ln_1(x), past_key_values, mask, rope)
         return x + self.mlp(self.ln_2(x))
 
 # %% ../nbs/04_model.ipynb #c013
-def make_trunk(config:GPTConfig) -> nn.ModuleDict:
+def make_trunk(
+    config:GPTConfig,  # Architecture
+) -> nn.ModuleDict:
     "Token (and position) embeddings, the blocks and the final norm: everything but the output layer"
     trunk = nn.ModuleDict(dict(wte=nn.Embedding(config.vocab_size, config.n_embd), drop=nn.Dropout(config.dropout),
                                h=nn.ModuleList(Block(config, i) for i in range(config.n_layer)), ln_f=make_norm(config)))
@@ -103,7 +148,10 @@ class GPT(PreTrainedModel, GenerationMixin):
     _supports_sdpa = True
     _tied_weights_keys = {'lm_head.weight': 'transformer.wte.weight'}
 
-    def __init__(self, config:GPTConfig):
+    def __init__(
+        self,
+        config:GPTConfig,  # Architecture
+    ):
         super().__init__(config)
         self.transformer = make_trunk(config)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
@@ -130,8 +178,13 @@ def _padding_mask(attention_mask:torch.Tensor, T:int, S:int) -> torch.Tensor:
     m = causal_mask(T, S, attention_mask.device)[None, None] & attention_mask[:, None, None, :].bool()
     return m | ~m.any(-1, keepdim=True)
 
-def hidden_states(self:GPT, input_ids:torch.LongTensor, attention_mask:torch.Tensor|None=None, past_key_values=None,
-                  position_ids:torch.LongTensor|None=None) -> torch.Tensor:
+def hidden_states(
+    self:GPT,
+    input_ids:torch.LongTensor,               # Token ids `(B, T)`
+    attention_mask:torch.Tensor|None=None,    # `(B, S)`: 1 for real tokens, 0 for padding, cached positions included
+    past_key_values=None,                     # KV cache (a transformers `Cache`) to continue from and extend, or None
+    position_ids:torch.LongTensor|None=None,  # Positions `(1, T)` or `(B, T)` (default: those after the cached tokens)
+) -> torch.Tensor:
     "The final normalised residual stream `(B, T, C)` for `input_ids` `(B, T)`: what the output layer (or a task head) reads"
     B, T = input_ids.shape
     past = past_key_values.get_seq_length() if past_key_values is not None else 0
@@ -146,9 +199,18 @@ def hidden_states(self:GPT, input_ids:torch.LongTensor, attention_mask:torch.Ten
     for block in self.transformer.h: x = block(x, past_key_values, mask, rope)
     return self.transformer.ln_f(x)
 
-def _forward(self:GPT, input_ids:torch.LongTensor, attention_mask:torch.Tensor|None=None, past_key_values=None,
-             labels:torch.LongTensor|None=None, use_cache:bool|None=None, position_ids:torch.LongTensor|None=None,
-             logits_to_keep:int=0, cache=None, **kwargs) -> CausalLMOutputWithPast:
+def _forward(
+    self:GPT,
+    input_ids:torch.LongTensor,               # Token ids `(B, T)`
+    attention_mask:torch.Tensor|None=None,    # `(B, S)`: 1 for real tokens, 0 for padding, cached positions included
+    past_key_values=None,                     # KV cache (a transformers `Cache`) to continue from, or None
+    labels:torch.LongTensor|None=None,        # Targets `(B, T)`, usually `input_ids` (shifted here); -100 is ignored
+    use_cache:bool|None=None,                 # Return the KV cache (default: when `past_key_values` is given)
+    position_ids:torch.LongTensor|None=None,  # Positions `(1, T)` or `(B, T)` (default: those after the cached tokens)
+    logits_to_keep:int=0,                     # Logits for only the last this many positions (0: all)
+    cache=None,                               # The KV cache by its newer transformers name; replaces `past_key_values`
+    **kwargs,                                 # Further arguments `generate` passes; ignored
+) -> CausalLMOutputWithPast:
     "Logits (and loss if `labels`) for `input_ids` `(B, T)`, continuing from the KV cache `past_key_values` if given"
     if cache is not None: past_key_values = cache   # transformers 5.2x's `generate` passes the cache by its new name
     use_cache = use_cache if use_cache is not None else (past_key_values is not None)
@@ -167,12 +229,17 @@ AutoConfig.register(GPTConfig.model_type, GPTConfig, exist_ok=True)
 AutoModelForCausalLM.register(GPTConfig, GPT, exist_ok=True)
 
 # %% ../nbs/04_model.ipynb #c021
-def n_params(model:nn.Module, non_embedding:bool=True) -> int:
+def n_params(
+    model:nn.Module,          # A `GPT`
+    non_embedding:bool=True,  # Leave out the learned position embeddings
+) -> int:
     "Parameters of `model` (tied weights once), without position embeddings when `non_embedding`"
     n = sum(p.numel() for p in model.parameters())
     return n - model.transformer.wpe.weight.numel() if non_embedding and 'wpe' in model.transformer else n
 
-def flops_per_token(model:GPT) -> float:
+def flops_per_token(
+    model:GPT,  # Model whose config gives `L` (layers), `C` (width) and `T` (context)
+) -> float:
     "Training FLOPs per token (forward + backward): `6N + 12 L C T`"
     c = model.config
     return 6 * n_params(model) + 12 * c.n_layer * c.n_embd * c.block_size
@@ -189,7 +256,9 @@ def _gpt2_names(n_layer:int):
             pairs += [(f'transformer.h.{i}.{part}.weight',) * 2 + (True,), (f'transformer.h.{i}.{part}.bias',) * 2 + (False,)]
     return pairs
 
-def from_gpt2(gpt2) -> GPT:
+def from_gpt2(
+    gpt2,  # A transformers `GPT2LMHeadModel`
+) -> GPT:
     "Our `GPT` with the weights of a transformers `GPT2LMHeadModel`"
     c = gpt2.config
     acts = {'gelu_new': 'gelu_tanh', 'gelu_pytorch_tanh': 'gelu_tanh', 'gelu': 'gelu'}
@@ -203,7 +272,9 @@ def from_gpt2(gpt2) -> GPT:
     return model
 
 # %% ../nbs/04_model.ipynb #c042
-def to_gpt2(model:GPT):
+def to_gpt2(
+    model:GPT,  # Model with GPT-2's options: learned positions, LayerNorm, biases, a GELU MLP
+):
     "A transformers `GPT2LMHeadModel` with the weights of `model` (which must use GPT-2's options)"
     from transformers import GPT2Config, GPT2LMHeadModel
     c = model.config
@@ -234,7 +305,9 @@ def remote_code_source() -> str:
               f'ARCH_OPTIONS = {ARCH_OPTIONS!r}\n\n')
     return header + '\n\n'.join(inspect.getsource(o) for o in objs) + '\nGPT.forward = _forward\n'
 
-def write_remote_code(folder:Path):
+def write_remote_code(
+    folder:Path,  # Folder written by `save_pretrained`, with its `config.json`
+):
     "Add the standalone modeling file to a saved model `folder` and point its `config.json` at it"
     import json
     folder = Path(folder)

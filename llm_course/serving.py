@@ -7,9 +7,9 @@ Docs: https://llm-course.github.io/llm_course/serving.html.md"""
 # %% ../nbs/09_serving.ipynb #c003
 from __future__ import annotations
 import asyncio, collections, hmac, json, logging, math, os, signal, threading, time, uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Annotated, Callable, Literal
+from typing import Callable, Literal
 
 # %% auto #0
 __all__ = ['CHAT_STOP', 'CHAT_PAGE', 'BatchCache', 'TextTail', 'Job', 'QueueFull', 'Engine', 'StreamOptions', 'CompletionRequest',
@@ -22,14 +22,19 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field, conlist
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 from .core import UsageError
 from .generation import next_tokens, quantize_int8
 
 # %% ../nbs/09_serving.ipynb #c009
 class BatchCache:
     "A KV cache for a batch of left-padded rows and their attention mask, which rows can `join` and leave (`keep`)"
-    def __init__(self, mask:torch.Tensor|None=None): self.k, self.v, self.mask = [], [], mask   # mask: (B, S), 1 = real token
+    def __init__(
+        self,
+        mask:torch.Tensor|None=None,  # Attention mask `(B, S)`, 1 = real token (None: an empty cache, for `join`)
+    ):
+        self.k, self.v, self.mask = [], [], mask
     def get_seq_length(self, layer_idx:int=0) -> int: return self.k[layer_idx].shape[2] if self.k else 0
     def update(self, k:torch.Tensor, v:torch.Tensor, layer_idx:int, *args, **kwargs):
         if layer_idx == len(self.k): self.k.append(k); self.v.append(v)
@@ -54,7 +59,11 @@ class BatchCache:
 # %% ../nbs/09_serving.ipynb #c011
 class TextTail:
     "Decode a growing list of tokens into final text deltas, cutting at the first stop string"
-    def __init__(self, tokenizer, stop:list[str]=()):
+    def __init__(
+        self,
+        tokenizer,          # Decodes token ids (a transformers tokenizer)
+        stop:list[str]=(),  # Strings that end the text, not included in it; empty ones are ignored
+    ):
         self.tok, self.stop, self.ids = tokenizer, [s for s in stop if s], []
         self.start = self.read = 0   # tokens before `read` are in `text`; decoding starts at `start` to give them context
         self.text, self.sent = '', 0 # the text of whole characters so far, and how much of it has gone out
@@ -81,11 +90,11 @@ class Job:
     "One completion for the engine to run"
     ids:list[int]                       # Prompt tokens
     max_tokens:int                      # Tokens it may add
-    emit:Callable[[dict], None]         # Receives {'text': ..., 'tokens': n so far}, then {'done': reason, 'tokens': n} or {'error': ...}
-    temperature:float = 1.0             # 0: greedy
-    top_p:float = 1.0
-    stop:list[str] = field(default_factory=list)
-    seed:int|None = None
+    emit:Callable[[dict], None]         # Gets {'text', 'tokens'} events, then {'done': reason, 'tokens'} or {'error'}
+    temperature:float = 1.0             # Sampling temperature (0: greedy)
+    top_p:float = 1.0                   # Sample from the smallest set of tokens with this much probability (1: all)
+    stop:list[str] = field(default_factory=list)  # Strings that end the text, not included in it
+    seed:int|None = None                # Seed of the job's own random generator (None: a random one)
     deadline:float = math.inf           # `time.monotonic()` after which the job ends with an error
     cancelled:bool = False              # Set when the client went away: the engine drops the job at its next step
 
@@ -94,7 +103,13 @@ class QueueFull(Exception): "The engine's queue of waiting jobs is full"
 
 class Engine:
     "Runs `Job`s through `model` with continuous batching, in a thread of its own"
-    def __init__(self, model, tokenizer, max_batch:int=16, max_queue:int=64):
+    def __init__(
+        self,
+        model,             # A causal LM that takes `past_key_values`, `attention_mask` and `position_ids`
+        tokenizer,         # Its transformers tokenizer (decodes the text; its `eos_token_id` ends a job)
+        max_batch:int=16,  # Most jobs decoded together, at least 1
+        max_queue:int=64,  # Most jobs waiting beyond those; `submit` raises `QueueFull` past that
+    ):
         if max_batch < 1 or max_queue < 0: raise UsageError(f"max_batch={max_batch}, max_queue={max_queue}: need max_batch >= 1 and max_queue >= 0")
         self.model, self.tok, self.max_batch, self.max_queue = model.eval(), tokenizer, max_batch, max_queue
         self.device = next(model.parameters()).device
@@ -199,37 +214,53 @@ def _loop(self:Engine):
 Engine._admit, Engine._advance, Engine._step, Engine._retire, Engine._ended, Engine._loop = _admit, _advance, _step, _retire, _ended, _loop
 
 # %% ../nbs/09_serving.ipynb #c023
-class StreamOptions(BaseModel):
-    include_usage:bool = False
+@pydantic_dataclass(kw_only=True)
+class StreamOptions:
+    "Options of a streamed reply"
+    include_usage:bool = False   # Send one more chunk before `[DONE]`, with the request's token counts (`usage`)
 
-class _Sampling(BaseModel):
-    model:str
-    max_tokens:int|None = Field(None, ge=1)
-    temperature:float = Field(1.0, ge=0, le=2)
-    top_p:float = Field(1.0, gt=0, le=1)
-    n:int = Field(1, ge=1, le=16)
-    stop:str|Annotated[list[str], Field(max_length=4)]|None = None   # one string, or up to four
-    seed:int|None = None
-    stream:bool = False
-    stream_options:StreamOptions|None = None
+@pydantic_dataclass(kw_only=True)
+class _Sampling:
+    "The fields that completions and chat requests share"
+    model:str                                   # Id of the model to use (`GET /v1/models` lists it)
+    max_tokens:int|None = Field(None, ge=1)     # Most tokens per choice (default: completions 16; chat: all that fit)
+    temperature:float = Field(1.0, ge=0, le=2)  # Sampling temperature, 0 to 2 (0: greedy)
+    top_p:float = Field(1.0, gt=0, le=1)        # Nucleus sampling: the most likely tokens with this much probability
+    n:int = Field(1, ge=1, le=16)               # Choices to generate for each prompt, 1 to 16
+    stop:str|conlist(str, max_length=4)|None = None   # One string or up to four that end the text (not returned)
+    seed:int|None = None                        # Makes sampling repeatable: choice j samples with seed + j
+    stream:bool = False                         # Send the text as server-sent events while it is generated
+    stream_options:StreamOptions|None = None    # Options of the stream (with `stream`)
 
+@pydantic_dataclass(kw_only=True)
 class CompletionRequest(_Sampling):
     "The body of `POST /v1/completions`"
-    prompt:str|list[str] = Field(min_length=1)
+    prompt:str|list[str] = Field(min_length=1)   # Text to continue, or a list of texts (`n` choices each); not empty
 
-class ChatMessage(BaseModel):
-    role:Literal['system', 'user', 'assistant', 'developer']
-    content:str
+# show_doc's docments reads a class's own source only, and follows `__delwrap__` to the inherited fields
+CompletionRequest.__delwrap__ = _Sampling
 
+@pydantic_dataclass(kw_only=True)
+class ChatMessage:
+    "One message of a chat"
+    role:Literal['system', 'user', 'assistant', 'developer']  # Who wrote it ('developer': the newer 'system')
+    content:str                                                # Its text
+
+@pydantic_dataclass(kw_only=True)
 class ChatRequest(_Sampling):
     "The body of `POST /v1/chat/completions`"
-    messages:list[ChatMessage] = Field(min_length=1)
-    max_completion_tokens:int|None = Field(None, ge=1)
+    messages:list[ChatMessage] = Field(min_length=1)    # The conversation so far, oldest first; not empty
+    max_completion_tokens:int|None = Field(None, ge=1)  # Most tokens per choice; the newer `max_tokens`, used first
+
+ChatRequest.__delwrap__ = _Sampling   # as for `CompletionRequest`: docments shows the inherited fields' comments too
 
 # %% ../nbs/09_serving.ipynb #c025
 CHAT_STOP = '\n\n### '
 
-def chat_prompt(messages:list[dict], tokenizer) -> tuple[str, list[str]]:
+def chat_prompt(
+    messages:list[dict],  # The chat: dicts with `role` and `content`, oldest first
+    tokenizer,            # The model's tokenizer; its chat template is used when it has one
+) -> tuple[str, list[str]]:
     "The prompt text for a chat, and the stop strings its layout needs"
     if getattr(tokenizer, 'chat_template', None):
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True), []
@@ -245,7 +276,15 @@ def chat_prompt(messages:list[dict], tokenizer) -> tuple[str, list[str]]:
 # %% ../nbs/09_serving.ipynb #c029
 class APIError(Exception):
     "An error answered with `status` and an OpenAI-style body"
-    def __init__(self, status:int, message:str, type:str='invalid_request_error', param:str|None=None, code:str|None=None, headers:dict|None=None):
+    def __init__(
+        self,
+        status:int,                        # HTTP status code
+        message:str,                       # What went wrong, and how to fix it, for the client
+        type:str='invalid_request_error',  # OpenAI's error type, e.g. 'rate_limit_exceeded', 'timeout', 'server_error'
+        param:str|None=None,               # The request field at fault
+        code:str|None=None,                # OpenAI's error code, e.g. 'model_not_found', 'context_length_exceeded'
+        headers:dict|None=None,            # Extra response headers, e.g. `Retry-After`
+    ):
         super().__init__(message); self.status, self.body, self.headers = status, {'error': {'message': message, 'type': type, 'param': param, 'code': code}}, headers
 
 def _error_response(e:APIError) -> JSONResponse: return JSONResponse(e.body, e.status, headers=e.headers)
@@ -266,11 +305,11 @@ def _now() -> int: return int(time.time())
 @dataclass
 class Service:
     "What the HTTP routes share"
-    engine:Engine
-    tokenizer:object
+    engine:Engine              # Runs the jobs
+    tokenizer:object           # The model's tokenizer: encodes the prompts
     name:str                   # The served model's id
     block:int                  # Its context in tokens
-    api_key:str|None = None
+    api_key:str|None = None    # Key clients must send as `Authorization: Bearer KEY` (None: open)
     timeout:float = 120.0      # Seconds a request may take, waiting included
 
     def auth(self, request:Request):
@@ -311,7 +350,15 @@ class _Reply:
             if 'done' in e or 'error' in e: left -= 1
             yield i, e
 
-async def answer(self:Service, request:Request, req:_Sampling, prompts:list[str], extra_stop:list[str], max_tokens, chat:bool):
+async def answer(
+    self:Service,
+    request:Request,       # The HTTP request: tells when the client goes away, and keeps the usage for the access log
+    req:_Sampling,         # Its validated body
+    prompts:list[str],     # The prompt texts, `req.n` choices each
+    extra_stop:list[str],  # Stop strings added to `req.stop` (those the chat layout needs)
+    max_tokens,            # Most tokens per choice (None: as many as fit in the context)
+    chat:bool,             # Answer as `/v1/chat/completions` does, else as `/v1/completions`
+):
     "Run `req`'s jobs; the whole reply as a dict, or a `StreamingResponse` of server-sent events"
     reply = _Reply()
     jobs, prompt_tokens = self.jobs_for(req, prompts, extra_stop, max_tokens, reply.emitter); reply.n = len(jobs)
@@ -339,9 +386,17 @@ async def answer(self:Service, request:Request, req:_Sampling, prompts:list[str]
 Service.answer = answer
 
 # %% ../nbs/09_serving.ipynb #c035
-def make_app(model_dir:Path, api_key:str|None=None, max_batch:int=16, max_queue:int=64, timeout:float=120.0,
-             model=None, tokenizer=None, int8:bool=False) -> FastAPI:
-    "A FastAPI app serving the model folder `model_dir` with the OpenAI completions and chat API (`int8`: quantized, on the CPU)"
+def make_app(
+    model_dir:Path,         # Model folder from `export_model`; its name (RUN for RUN/model) is the served model's id
+    api_key:str|None=None,  # Key clients must send as `Authorization: Bearer KEY` (None: open)
+    max_batch:int=16,       # Requests decoded together
+    max_queue:int=64,       # Requests that may wait beyond those; more get 429
+    timeout:float=120.0,    # Seconds a request may take, waiting included (then 504)
+    model=None,             # A model already in memory, served instead of loading `model_dir`'s
+    tokenizer=None,         # Its tokenizer (with `model`)
+    int8:bool=False,        # Serve the int8 (dynamically quantized) model, on the CPU
+) -> FastAPI:
+    "A FastAPI app serving the model folder `model_dir` with the OpenAI completions and chat API"
     from transformers import AutoModelForCausalLM, AutoTokenizer
     model_dir = Path(model_dir)
     if model is None:
@@ -376,7 +431,7 @@ def make_app(model_dir:Path, api_key:str|None=None, max_batch:int=16, max_queue:
 
     @app.post('/v1/chat/completions', dependencies=key)
     async def chat_completions(req:ChatRequest, request:Request):
-        text, stop = chat_prompt([m.model_dump() for m in req.messages], tokenizer)
+        text, stop = chat_prompt([asdict(m) for m in req.messages], tokenizer)
         return await srv.answer(request, req, [text], stop, req.max_completion_tokens or req.max_tokens, chat=True)
     return app
 
@@ -472,7 +527,11 @@ loadModels();
 # %% ../nbs/09_serving.ipynb #c058
 class AccessLog:
     "ASGI middleware: one JSON line per HTTP request on the `llm_course.serving.access` logger"
-    def __init__(self, app): self.app, self.log = app, logging.getLogger('llm_course.serving.access')
+    def __init__(
+        self,
+        app,  # The ASGI app to wrap
+    ):
+        self.app, self.log = app, logging.getLogger('llm_course.serving.access')
     async def __call__(self, scope, receive, send):
         if scope['type'] != 'http': return await self.app(scope, receive, send)
         t0, status = time.perf_counter(), []
@@ -486,8 +545,18 @@ class AccessLog:
                                       'method': scope['method'], 'path': scope['path'], 'status': status[0] if status else 500,
                                       'ms': round(1000 * (time.perf_counter() - t0), 1), **usage}))
 
-def serve(model_dir:Path, host:str='127.0.0.1', port:int=8000, api_key:str|None=None, max_batch:int=16, max_queue:int=64,
-          timeout:float=120.0, grace:float=30.0, log_level:str='info', int8:bool=False):
+def serve(
+    model_dir:Path,         # Model folder from `export_model`
+    host:str='127.0.0.1',   # Address to listen on (0.0.0.0: every interface)
+    port:int=8000,          # TCP port to listen on
+    api_key:str|None=None,  # Key clients must send as `Authorization: Bearer KEY` (None: open)
+    max_batch:int=16,       # Requests decoded together
+    max_queue:int=64,       # Requests that may wait beyond those; more get 429
+    timeout:float=120.0,    # Seconds a request may take, waiting included (then 504)
+    grace:float=30.0,       # Seconds the requests in flight get to finish when the server stops
+    log_level:str='info',   # Level of uvicorn's and the server's logs: 'debug', 'info', 'warning' or 'error'
+    int8:bool=False,        # Serve the int8 (dynamically quantized) model, on the CPU
+):
     "Serve the model folder `model_dir` over HTTP until interrupted"
     import uvicorn
     app = make_app(model_dir, api_key, max_batch, max_queue, timeout, int8=int8)

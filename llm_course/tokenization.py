@@ -25,14 +25,28 @@ from .core import UsageError
 # %% ../nbs/02_tokenization.ipynb #c008
 class CharTokenizer:
     "One token per character seen in training"
-    def __init__(self, chars:str=''): self.chars = ''.join(sorted(set(chars))); self.stoi = {c: i for i, c in enumerate(self.chars)}
-    def train(self, text:str) -> CharTokenizer: self.__init__(text); return self
+    def __init__(
+        self,
+        chars:str='',  # Characters to give ids (repeats and order don't matter), e.g. the training text
+    ):
+        self.chars = ''.join(sorted(set(chars))); self.stoi = {c: i for i, c in enumerate(self.chars)}
+    def train(
+        self,
+        text:str,  # Training text: its distinct characters become the vocabulary
+    ) -> CharTokenizer:
+        self.__init__(text); return self
     @property
     def vocab_size(self) -> int: return len(self.chars)
-    def encode(self, text:str) -> list[int]:
+    def encode(
+        self,
+        text:str,  # Text made only of vocabulary characters
+    ) -> list[int]:
         try: return [self.stoi[c] for c in text]
         except KeyError as e: raise UsageError(f"character {e.args[0]!r} is not in the {self.vocab_size}-character vocabulary") from None
-    def decode(self, ids) -> str:
+    def decode(
+        self,
+        ids,  # Token ids, each in `[0, vocab_size)`
+    ) -> str:
         bad = [i for i in ids if not 0 <= i < self.vocab_size]
         if bad: raise UsageError(f"id {bad[0]} is outside the vocabulary [0, {self.vocab_size})")
         return ''.join(self.chars[i] for i in ids)
@@ -58,7 +72,11 @@ def _merge(word:tuple, pair:tuple, new_id:int) -> tuple:
         else: out.append(word[i]); i += 1
     return tuple(out)
 
-def learn_merges(chunk_counts:Counter, n_merges:int, first_id:int=256) -> list[tuple[int, int]]:
+def learn_merges(
+    chunk_counts:Counter,  # Pre-tokenized chunks (as `bytes`) -> how often each occurs in the corpus
+    n_merges:int,          # Number of merges to learn
+    first_id:int=256,      # Id of the first merged token (the ids below it are the 256 bytes)
+) -> list[tuple[int, int]]:
     "The first `n_merges` BPE merges of the byte chunks in `chunk_counts` (bytes -> count)"
     words, freqs = [tuple(w) for w in chunk_counts], list(chunk_counts.values())
     counts, where = defaultdict(int), defaultdict(set)
@@ -88,8 +106,13 @@ def learn_merges(chunk_counts:Counter, n_merges:int, first_id:int=256) -> list[t
 # %% ../nbs/02_tokenization.ipynb #c023
 class BPETokenizer:
     "Byte-level BPE: GPT-2's pre-tokenizer, merges by rank, special tokens"
-    def __init__(self, vocab:dict[int, bytes]|None=None, merges:list[tuple[bytes, bytes]]|None=None,
-                 special_tokens:dict[str, int]|None=None, pattern:str=GPT2_SPLIT_PATTERN):
+    def __init__(
+        self,
+        vocab:dict[int, bytes]|None=None,            # Id -> the bytes it stands for (default: the 256 single bytes)
+        merges:list[tuple[bytes, bytes]]|None=None,  # Byte-string pairs in the order learned: earlier ones merge first
+        special_tokens:dict[str, int]|None=None,     # Special token text -> id, e.g. `{'<|endoftext|>': 50256}`
+        pattern:str=GPT2_SPLIT_PATTERN,              # Pre-tokenizer regex: splits text into chunks, merged separately
+    ):
         self.vocab = vocab or {i: bytes([i]) for i in range(256)}
         self.ranks = {p: r for r, p in enumerate(merges or [])}
         self.special_tokens, self.pattern = dict(special_tokens or {}), pattern
@@ -111,7 +134,12 @@ class BPETokenizer:
 # %% ../nbs/02_tokenization.ipynb #c025
 def _texts(text_or_iterable): return [text_or_iterable] if isinstance(text_or_iterable, str) else text_or_iterable
 
-def _train(self:BPETokenizer, text_or_iterable, vocab_size:int, special_tokens=('<|endoftext|>',)) -> BPETokenizer:
+def _train(
+    self:BPETokenizer,
+    text_or_iterable,                   # Training corpus: one text or an iterable of texts
+    vocab_size:int,                     # Final vocabulary size, including the 256 byte tokens and the special tokens
+    special_tokens=('<|endoftext|>',),  # Special tokens, given the ids after the merges (never learned from the text)
+) -> BPETokenizer:
     "Learn `vocab_size - 256 - len(special_tokens)` merges from a text or an iterable of texts"
     n_merges = vocab_size - 256 - len(special_tokens)
     if n_merges < 0: raise UsageError(f"vocab_size={vocab_size}: must be at least {256 + len(special_tokens)} "
@@ -152,7 +180,11 @@ def _check_text(text:str):
         raise UsageError(f"text has a lone surrogate {text[e.start]!r} at position {e.start}, which is not valid Unicode and "
                          "has no UTF-8 bytes; repair it first, e.g. text.encode('utf-8', 'replace').decode()") from None
 
-def _encode(self:BPETokenizer, text:str, allowed_special='all') -> list[int]:
+def _encode(
+    self:BPETokenizer,
+    text:str,               # Text to encode (valid Unicode)
+    allowed_special='all',  # Special tokens recognised in `text`: 'all', 'none' or a set of their names
+) -> list[int]:
     "Token ids of `text`; special tokens in `allowed_special` ('all', 'none' or a set of names) are recognised"
     _check_text(text)
     if allowed_special == 'all': allowed = set(self.special_tokens)
@@ -167,7 +199,10 @@ def _encode(self:BPETokenizer, text:str, allowed_special='all') -> list[int]:
         for chunk in self.compiled.findall(seg): out.extend(self._bpe(chunk.encode('utf-8')))
     return out
 
-def _decode(self:BPETokenizer, ids) -> str:
+def _decode(
+    self:BPETokenizer,
+    ids,  # Token ids, special tokens' included
+) -> str:
     "Text of token `ids` (invalid UTF-8 becomes U+FFFD)"
     parts = []
     for i in ids:
@@ -179,14 +214,20 @@ def _decode(self:BPETokenizer, ids) -> str:
 BPETokenizer._bpe, BPETokenizer.encode, BPETokenizer.decode = _bpe, _encode, _decode
 
 # %% ../nbs/02_tokenization.ipynb #c032
-def _save(self:BPETokenizer, path):
+def _save(
+    self:BPETokenizer,
+    path,  # File to write (JSON)
+):
     "Write the tokenizer to `path` (JSON)"
     Path(path).write_text(json.dumps({'type': 'llm_course.BPETokenizer', 'pattern': self.pattern,
         'vocab': {i: b.hex() for i, b in self.vocab.items()}, 'merges': [[a.hex(), b.hex()] for a, b in self.merges],
         'special_tokens': self.special_tokens}))
 
 @classmethod
-def _load(cls, path) -> BPETokenizer:
+def _load(
+    cls,
+    path,  # JSON file written by `save`
+) -> BPETokenizer:
     "Read a tokenizer written by `save`"
     d = json.loads(Path(path).read_text())
     if d.get('type') != 'llm_course.BPETokenizer': raise UsageError(f"{path}: not a file written by BPETokenizer.save")
@@ -194,7 +235,11 @@ def _load(cls, path) -> BPETokenizer:
                d['special_tokens'], d['pattern'])
 
 @classmethod
-def _from_gpt2_files(cls, encoder_json, vocab_bpe) -> BPETokenizer:
+def _from_gpt2_files(
+    cls,
+    encoder_json,  # Path of GPT-2's `encoder.json` (token -> id)
+    vocab_bpe,     # Path of GPT-2's `vocab.bpe` (the merges, one pair a line, in order)
+) -> BPETokenizer:
     "GPT-2's released tokenizer from its `encoder.json` and `vocab.bpe`"
     u2b = {u: b for b, u in bytes_to_unicode().items()}
     tobytes = lambda s: bytes(u2b[c] for c in s)
@@ -207,7 +252,10 @@ def _from_gpt2_files(cls, encoder_json, vocab_bpe) -> BPETokenizer:
 BPETokenizer.save, BPETokenizer.load, BPETokenizer.from_gpt2_files = _save, _load, _from_gpt2_files
 
 # %% ../nbs/02_tokenization.ipynb #c037
-def _to_hf(self:BPETokenizer, path) -> Tokenizer:
+def _to_hf(
+    self:BPETokenizer,
+    path,  # Where to write `tokenizer.json`
+) -> Tokenizer:
     "Write a Hugging Face `tokenizer.json` to `path` that encodes as this tokenizer does; return the `Tokenizer`"
     b2u = bytes_to_unicode()
     spell = lambda b: ''.join(b2u[x] for x in b)
@@ -220,7 +268,10 @@ def _to_hf(self:BPETokenizer, path) -> Tokenizer:
 BPETokenizer.to_hf = _to_hf
 
 # %% ../nbs/02_tokenization.ipynb #c040
-def _char_to_hf(self:CharTokenizer, path) -> Tokenizer:
+def _char_to_hf(
+    self:CharTokenizer,
+    path,  # Where to write `tokenizer.json`
+) -> Tokenizer:
     "Write a Hugging Face `tokenizer.json` to `path` that encodes as this tokenizer does; return the `Tokenizer`"
     hf = Tokenizer(models.BPE(vocab=dict(self.stoi), merges=[]))
     hf.decoder = decoders.Fuse()
@@ -228,7 +279,9 @@ def _char_to_hf(self:CharTokenizer, path) -> Tokenizer:
 CharTokenizer.to_hf = _char_to_hf
 
 # %% ../nbs/02_tokenization.ipynb #c043
-def hf_tokenizer(path) -> PreTrainedTokenizerFast:
+def hf_tokenizer(
+    path,  # A `tokenizer.json` file, e.g. written by `to_hf`
+) -> PreTrainedTokenizerFast:
     "A `transformers` tokenizer for the `tokenizer.json` at `path`"
     fast = PreTrainedTokenizerFast(tokenizer_file=str(path))
     if '<|endoftext|>' in fast.get_vocab():
@@ -236,7 +289,12 @@ def hf_tokenizer(path) -> PreTrainedTokenizerFast:
     return fast
 
 # %% ../nbs/02_tokenization.ipynb #c056
-def pack_tokens(texts, tokenizer:Tokenizer, path, separator:list[int]) -> int:
+def pack_tokens(
+    texts,                # Documents to encode: an iterable of strings
+    tokenizer:Tokenizer,  # Hugging Face `tokenizers.Tokenizer` to encode them with
+    path,                 # Output file of raw ids: uint16, or uint32 for vocabularies over 65,536
+    separator:list[int],  # Ids written after each document, e.g. the end-of-text token's
+) -> int:
     "Encode `texts` with `tokenizer`, join them with `separator` ids, write them to `path`; return the token count"
     dtype = np.uint16 if tokenizer.get_vocab_size() <= 2**16 else np.uint32
     tmp = Path(path).with_name(f'.{Path(path).name}.tmp')
@@ -248,14 +306,22 @@ def pack_tokens(texts, tokenizer:Tokenizer, path, separator:list[int]) -> int:
                 arr = np.array(enc.ids + separator, dtype=dtype); f.write(arr.tobytes()); n += len(arr)
     tmp.replace(path); return n
 
-def read_tokens(path, vocab_size:int) -> np.memmap:
+def read_tokens(
+    path,            # Token file written by `pack_tokens`
+    vocab_size:int,  # Vocabulary size of its tokenizer, which decides the dtype (uint16 up to 65,536)
+) -> np.memmap:
     "The token stream written by `pack_tokens`, memory-mapped"
     return np.memmap(path, dtype=np.uint16 if vocab_size <= 2**16 else np.uint32, mode='r')
 
 # %% ../nbs/02_tokenization.ipynb #c059
 class TokenStream:
     "Windows of `block_size + 1` tokens from a memory-mapped token file"
-    def __init__(self, path, vocab_size:int, block_size:int):
+    def __init__(
+        self,
+        path,            # Token file written by `pack_tokens`
+        vocab_size:int,  # Vocabulary size of its tokenizer (decides the dtype)
+        block_size:int,  # Context length: each window holds `block_size + 1` tokens
+    ):
         self.path, self.block_size = Path(path), block_size
         self.data = read_tokens(path, vocab_size)
         if len(self.data) < block_size + 1:
@@ -268,11 +334,19 @@ class TokenStream:
         w = np.stack([self.data[s:s + self.block_size + 1].astype(np.int64) for s in starts])
         w = torch.from_numpy(w); return w[:, :-1], w[:, 1:]
 
-    def sample(self, batch_size:int, generator:torch.Generator):
+    def sample(
+        self,
+        batch_size:int,             # Windows per batch
+        generator:torch.Generator,  # Random generator for the windows' starts
+    ):
         "A random batch `(x, y)` of shape `(batch_size, block_size)`"
         return self._stack(torch.randint(len(self.data) - self.block_size, (batch_size,), generator=generator).tolist())
 
-    def sequential(self, batch_size:int, max_batches:int|None=None):
+    def sequential(
+        self,
+        batch_size:int,             # Windows per batch
+        max_batches:int|None=None,  # Stop after this many batches (None: the whole stream)
+    ):
         "Consecutive non-overlapping batches `(x, y)` covering the stream from the start"
         starts = list(range(0, len(self.data) - self.block_size, self.block_size))
         for b, i in enumerate(range(0, len(starts), batch_size)):
@@ -280,7 +354,9 @@ class TokenStream:
             yield self._stack(starts[i:i + batch_size])
 
 # %% ../nbs/02_tokenization.ipynb #c062
-def blocks_dataset(stream:TokenStream):
+def blocks_dataset(
+    stream:TokenStream,  # Token stream to cut into blocks
+):
     "A `datasets.Dataset` with an `input_ids` column of consecutive blocks of `block_size + 1` ids"
     from datasets import Dataset
     n, b = (len(stream) - 1) // stream.block_size, stream.block_size

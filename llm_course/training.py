@@ -6,7 +6,7 @@ Docs: https://llm-course.github.io/llm_course/training.html.md"""
 
 # %% ../nbs/05_training.ipynb #c003
 from __future__ import annotations
-import csv, json, math, os, re, shutil, time
+import csv, math, os, re, shutil, time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,7 +25,10 @@ from .model import GPT, flops_per_token
 from .tokenization import TokenStream
 
 # %% ../nbs/05_training.ipynb #c007
-def param_groups(model:torch.nn.Module, weight_decay:float) -> list[dict]:
+def param_groups(
+    model:torch.nn.Module,  # Model to optimize
+    weight_decay:float,     # AdamW weight decay of the weight matrices
+) -> list[dict]:
     "AdamW groups: decay on the weight matrices of linear layers, none on norms, biases and embeddings"
     emb = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
     mats = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Linear)} - emb
@@ -34,7 +37,10 @@ def param_groups(model:torch.nn.Module, weight_decay:float) -> list[dict]:
             {'params': [p for i, p in params.items() if i not in mats], 'weight_decay': 0.0}]
 
 # %% ../nbs/05_training.ipynb #c010
-def lr_at(step:int, cfg:RunConfig) -> float:
+def lr_at(
+    step:int,       # Optimizer step, counting from 0
+    cfg:RunConfig,  # Run settings: its `lr`, `min_lr`, `warmup_steps` and `max_steps`
+) -> float:
     "Learning rate at optimizer step `step`: linear warmup, then cosine decay to `min_lr` at `max_steps`"
     if step < cfg.warmup_steps: return cfg.lr * (step + 1) / cfg.warmup_steps
     progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
@@ -42,7 +48,13 @@ def lr_at(step:int, cfg:RunConfig) -> float:
 
 # %% ../nbs/05_training.ipynb #c014
 @torch.no_grad()
-def estimate_loss(model, stream:TokenStream, batch_size:int, max_batches:int|None=None, accelerator:Accelerator|None=None) -> float:
+def estimate_loss(
+    model,                              # Causal LM whose output has `.logits` `(B, T, vocab_size)`
+    stream:TokenStream,                 # Tokens to evaluate on
+    batch_size:int,                     # Windows per batch
+    max_batches:int|None=None,          # Stop after this many batches (None: the whole stream)
+    accelerator:Accelerator|None=None,  # Gives the device and autocast (None: the model's device, no autocast)
+) -> float:
     "Mean next-token cross-entropy of `model` over consecutive windows of `stream`"
     was_training = model.training; model.eval()
     device = accelerator.device if accelerator else next(model.parameters()).device
@@ -58,7 +70,10 @@ def estimate_loss(model, stream:TokenStream, batch_size:int, max_batches:int|Non
 # %% ../nbs/05_training.ipynb #c016
 GPU_PEAK_FLOPS = {'H100': 989e12, 'H200': 989e12, 'A100': 312e12, 'L4': 121e12, 'A10': 125e12, 'T4': 65e12}
 
-def peak_flops(device:str, mixed_precision:str) -> float:
+def peak_flops(
+    device:str,           # Device of the run: `cpu` or `cuda`
+    mixed_precision:str,  # Accelerate's mixed precision: `no` or `bf16`
+) -> float:
     "Peak FLOP/s of `device` for the run's precision: the datasheet's for known GPUs, else measured"
     if device == 'cuda':
         name = torch.cuda.get_device_name()
@@ -80,7 +95,14 @@ def keep_freed_memory() -> bool:
 def _ckpt_dirs(root:Path) -> list[Path]:
     return sorted(p for p in Path(root).glob('step-*') if p.is_dir() and re.fullmatch(r'step-\d+', p.name))
 
-def save_checkpoint(root:Path, model, optimizer, state:dict, generator:torch.Generator, keep:int=2) -> Path:
+def save_checkpoint(
+    root:Path,                  # Checkpoints folder, e.g. `out/checkpoints`
+    model,                      # Model to save (with `save_pretrained`)
+    optimizer,                  # Its optimizer
+    state:dict,                 # Training state: `step`, and `best_step` to keep the best checkpoint
+    generator:torch.Generator,  # Generator of the batch sampling, so a resumed run draws the same batches
+    keep:int=2,                 # Keep the newest this many checkpoints (plus the best)
+) -> Path:
     "Write checkpoint `root/step-NNNNNN` atomically; prune old ones but the best"
     root = Path(root); root.mkdir(parents=True, exist_ok=True)
     dest = root/f"step-{state['step']:06d}"; tmp = root/f".tmp-{dest.name}"
@@ -96,13 +118,20 @@ def save_checkpoint(root:Path, model, optimizer, state:dict, generator:torch.Gen
         if old.name != best: shutil.rmtree(old)
     return dest
 
-def latest_checkpoint(root:Path) -> Path|None:
+def latest_checkpoint(
+    root:Path,  # Checkpoints folder
+) -> Path|None:
     "The newest complete checkpoint under `root`"
     found = [d for d in _ckpt_dirs(root) if (d/'trainer_state.pt').exists()]
     return found[-1] if found else None
 
 # %% ../nbs/05_training.ipynb #c019
-def load_checkpoint(path:Path, model, optimizer, generator:torch.Generator) -> dict:
+def load_checkpoint(
+    path:Path,                  # Checkpoint folder written by `save_checkpoint`
+    model,                      # Model to load the weights into
+    optimizer,                  # Optimizer to restore
+    generator:torch.Generator,  # Generator of the batch sampling to restore
+) -> dict:
     "Restore model, optimizer and random states from checkpoint `path`; return its training state"
     from safetensors.torch import load_model
     load_model(model, str(Path(path)/'model.safetensors'), strict=False)
@@ -115,7 +144,9 @@ def load_checkpoint(path:Path, model, optimizer, generator:torch.Generator) -> d
 # %% ../nbs/05_training.ipynb #c021
 LOG_FIELDS = ['step', 'train_loss', 'val_loss', 'lr', 'grad_norm', 'tokens_per_s', 'mfu', 'elapsed_s']
 
-def read_log(path:Path) -> list[dict]:
+def read_log(
+    path:Path,  # A `log.csv` written by `fit`
+) -> list[dict]:
     "Rows of a `log.csv`, numbers as floats (empty cells as None)"
     if not Path(path).exists(): return []
     with open(path, newline='') as f:
@@ -145,7 +176,9 @@ def _train_step(model, opt, train:TokenStream, cfg:RunConfig, gen, acc:Accelerat
     return total / cfg.grad_accum, float(norm)
 
 # %% ../nbs/05_training.ipynb #c025
-def trackers(setting:str) -> list[str]|None:
+def trackers(
+    setting:str,  # `auto` (TensorBoard when installed), `none`, or comma-separated tracker names
+) -> list[str]|None:
     "Accelerate `log_with` names for the `trackers` setting"
     if setting == 'none': return None
     if setting == 'auto':

@@ -6,11 +6,11 @@ Docs: https://llm-course.github.io/llm_course/widgets.html.md"""
 
 # %% ../nbs/05a_widgets.ipynb #c003
 from __future__ import annotations
-import threading, time
+import io, threading, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['estimate', 'TrainingPanel']
+__all__ = ['estimate', 'png_of', 'TrainingPanel']
 
 # %% ../nbs/05a_widgets.ipynb #c004
 import ipywidgets as W
@@ -36,22 +36,41 @@ def _controls(cfg:RunConfig) -> dict:
     }
 
 # %% ../nbs/05a_widgets.ipynb #c009
-def estimate(cfg:RunConfig, vocab_size:int=2048, utilisation:float=0.35) -> dict:
+def estimate(
+    cfg:RunConfig,           # Run settings
+    vocab_size:int=2048,     # Vocabulary size of the tokenizer
+    utilisation:float=0.35,  # Fraction of the measured matmul FLOP/s that training reaches
+) -> dict:
     "Parameters and a rough training time for `cfg` on this machine's CPU"
     model = GPT(config_from_run(cfg, vocab_size))
     tokens = cfg.max_steps * cfg.batch_size * cfg.block_size * cfg.grad_accum
     return {'params': n_params(model), 'tokens': tokens, 'seconds': tokens * flops_per_token(model) / (utilisation * matmul_flops())}
 
+# %% ../nbs/05a_widgets.ipynb #78dc3f4a
+def png_of(
+    fig,  # A matplotlib figure, closed once drawn
+) -> bytes:
+    "The figure as PNG bytes, for an `ipywidgets.Image` that a panel redraws in place"
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=90, bbox_inches='tight')
+    plt.close(fig)
+    return buf.getvalue()
+
 # %% ../nbs/05a_widgets.ipynb #c013
 class TrainingPanel:
     "Set hyperparameters, start a run, watch its loss live, stop it cleanly"
-    def __init__(self, profile:str='tiny', out:Path|None=None, threaded:bool=True):
+    def __init__(
+        self,
+        profile:str='tiny',  # Run profile of `settings.ini` the widgets start at
+        out:Path|None=None,  # Run folder (default: `runs/panel-<date>-<time>`)
+        threaded:bool=True,  # Train in a background thread; False waits for the run to end (for tests)
+    ):
         self.out, self.threaded = Path(out) if out else Path('runs')/f'panel-{time.strftime("%Y%m%d-%H%M%S")}', threaded
         self.profile = W.Dropdown(options=list(read_profiles()), value=profile, description='profile')
         self.controls = _controls(load_profile(profile))
         self.info, self.status = W.HTML(), W.HTML()
         self.start_button, self.stop_button = W.Button(description='Start', button_style='success'), W.Button(description='Stop', disabled=True)
-        self.plot = W.Output()
+        self.plot = W.Image(format='png', layout=W.Layout(max_width='600px'))
         self.rows, self.thread, self._stop, self.result, self.error = [], None, False, None, None
         self.profile.observe(self._on_profile, 'value')
         for w in self.controls.values(): w.observe(lambda _: self.update_info(), 'value')
@@ -83,13 +102,13 @@ TrainingPanel.update_info, TrainingPanel.running = _update_info, property(_runni
 
 # %% ../nbs/05a_widgets.ipynb #c017
 def _draw(self:TrainingPanel):
-    self.plot.clear_output(wait=True)
-    with self.plot:
-        fig, ax = plt.subplots(figsize=(6, 3))
-        ax.plot([r['step'] for r in self.rows], [r['train_loss'] for r in self.rows], lw=0.8, label='train')
-        ev = [r for r in self.rows if r.get('val_loss') is not None]
-        if ev: ax.plot([r['step'] for r in ev], [r['val_loss'] for r in ev], 'o-', label='validation')
-        ax.set_xlabel('step'); ax.set_ylabel('loss'); ax.legend(); plt.show()
+    "Redraw the loss curve into the panel's image"
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([r['step'] for r in self.rows], [r['train_loss'] for r in self.rows], lw=0.8, label='train')
+    ev = [r for r in self.rows if r.get('val_loss') is not None]
+    if ev: ax.plot([r['step'] for r in ev], [r['val_loss'] for r in ev], 'o-', label='validation')
+    ax.set_xlabel('step'); ax.set_ylabel('loss'); ax.legend()
+    self.plot.value = png_of(fig)
 
 def _train(self:TrainingPanel, cfg:RunConfig):
     from llm_course.cli import save_config, stage_prepare, stage_tokenize

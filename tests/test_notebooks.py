@@ -61,8 +61,23 @@ def test_notebook(nb, course_python):
     assert r.returncode == 0, f"{nb.name} failed:\n{(r.stdout + r.stderr)[-6000:]}"
 
 def test_colab_cells_install_from_the_repository():
-    "Each notebook opens by installing the course on Colab from the repository that pyproject.toml names"
+    "Each notebook with code opens by installing the course on Colab from the repository that pyproject.toml names"
     url = re.search(r'^Repository = "(.+)"$', (ROOT/'pyproject.toml').read_text(), re.M).group(1)
-    firsts = {p.name: ''.join(json.loads(p.read_text())['cells'][0]['source']) for p in NBS}
+    cells = {p.name: json.loads(p.read_text())['cells'] for p in NBS}
+    firsts = {n: ''.join(c[0]['source']) for n, c in cells.items() if any(x['cell_type'] == 'code' for x in c)}
     installs = {n: re.findall(r'%pip install -q "(.+)"', s) for n, s in firsts.items()}
     assert installs == {n: [f'llm-course[course] @ git+{url}'] for n in firsts}
+
+def test_saved_outputs_are_clean():
+    """What a reader sees in a saved notebook (GitHub, Colab's preview, the docs site): no stderr (library warnings,
+    progress bars), no terminal control codes, no text repr where a widget should be"""
+    found = {}
+    for p in NBS:
+        for i, c in enumerate(json.loads(p.read_text())['cells']):
+            for o in c.get('outputs', []):
+                text = ''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/plain', ''))
+                if o.get('output_type') == 'stream' and o.get('name') == 'stderr': found[f'{p.name} cell {i}'] = 'stderr'
+                elif '\x1b' in text: found[f'{p.name} cell {i}'] = 'ANSI codes'
+                elif 'children=(' in text and 'application/vnd.jupyter.widget-view+json' not in o.get('data', {}):
+                    found[f'{p.name} cell {i}'] = 'widget as text'
+    assert found == {}

@@ -71,11 +71,15 @@ def test_stages_one_by_one(tmp_path):
     steps = [int(l.split(',')[0]) for l in (out/'log.csv').read_text().splitlines()[1:]]
     assert steps == list(range(1, 31))
 
-def test_default_profile_learns(tmp_path):
-    "The README's main job: the default `cpu` profile on the embedded corpus"
-    llm_course('pipeline', '--out', tmp_path/'run')
-    m = json.loads((tmp_path/'run'/'metrics.json').read_text())
-    assert m['profile'] == 'cpu' and m['val_loss'] < m['initial_val_loss'] - 2.0
+def test_default_profile_learns():
+    """The README's main job (the default `cpu` profile on the embedded corpus), as `main_job()` ran it: it learns, and
+    its samples read like the corpus (the goal is 95% known words in each; a machine's kernels change the samples, so the
+    test asks for 90% on average)"""
+    from llm_course.core import main_job
+    m = json.loads((main_job()/'metrics.json').read_text())
+    assert m['profile'] == 'cpu' and m['val_loss'] < m['initial_val_loss'] - 3.0, m
+    known = [s['known_words'] for s in m['samples']]
+    assert len(known) == 3 and sum(known) / 3 >= 0.9, m['samples']
 
 def test_model_loads_without_llm_course(tiny_run):
     "The exported folder carries its own modeling file: plain transformers loads it with trust_remote_code=True"

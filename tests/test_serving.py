@@ -1,11 +1,11 @@
 "The OpenAI-compatible server as a user runs it: `llm-course serve` in its own process, on a real port"
-import json, os, shutil, signal, socket, subprocess, sys, threading, time
+import json, os, signal, socket, subprocess, sys, threading, time
 from contextlib import contextmanager
 
 import httpx
 import pytest
 from openai import OpenAI
-from conftest import llm_course
+from conftest import launch_chromium, llm_course
 
 KEY = 'sk-test-key'
 
@@ -154,17 +154,12 @@ def test_cli_errors(chat_model, tmp_path):
                            capture_output=True, text=True)
     assert r.returncode == 2 and 'cannot listen there' in r.stderr, r.stderr
 
-CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
-
-@pytest.mark.skipif(not CHROMIUM and not os.environ.get('CI'), reason='no chromium here (.ci/run installs it)')
 def test_chat_page_in_chromium(live):
     "The page at / loads the model list, takes the key, and streams a reply into the conversation"
     from playwright.sync_api import sync_playwright
-    assert CHROMIUM, 'chromium is not installed (.ci/run installs Debian\'s chromium)'
     url, _ = live
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                                                                     '--disable-component-update', '--disable-sync', '--no-first-run'])
+        browser = launch_chromium(p)
         page = browser.new_page(); errors = []
         page.on('pageerror', lambda e: errors.append(str(e)))
         page.goto(url + '/')
