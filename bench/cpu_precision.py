@@ -14,7 +14,7 @@ from llm_course.core import cpu_bf16_speedup, cpu_bf16_units, load_profile, matm
 from llm_course.data import load_corpus, prepare_corpus
 from llm_course.model import GPT, config_from_run
 from llm_course.tokenization import BPETokenizer, TokenStream, pack_tokens
-from llm_course.training import fit
+from llm_course.training import StreamBatches, fit
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--profile', default='cpu'); ap.add_argument('--steps', type=int, default=100); ap.add_argument('--rounds', type=int, default=3)
@@ -37,7 +37,7 @@ for r in range(args.rounds):
         cfg = load_profile(args.profile, {'precision': prec, 'max_steps': str(args.steps), 'eval_interval': str(args.steps),
                                           'ckpt_interval': str(10 * args.steps), 'eval_batches': '2', 'trackers': 'none'})
         seed_everything(cfg.seed)
-        m = fit(GPT(config_from_run(cfg, tok.vocab_size)), train, val, cfg, tmp/f'{prec}-{r}', progress=False)
+        m = fit(GPT(config_from_run(cfg, tok.vocab_size)), StreamBatches(train, val, cfg), cfg, tmp/f'{prec}-{r}', progress=False)
         res[prec].append(m['tokens_per_s'])
         print(f"round {r + 1}, {prec}: {m['tokens_per_s']:,.0f} tokens/s, train loss {m['train_loss']:.3f}", flush=True)
 fp32, bf16 = statistics.median(res['fp32']), statistics.median(res['bf16'])

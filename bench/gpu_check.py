@@ -19,7 +19,7 @@ from llm_course.core import load_profile, matmul_flops, seed_everything
 from llm_course.generation import generate
 from llm_course.model import GPT, GPTConfig, flops_per_token, n_params
 from llm_course.tokenization import TokenStream
-from llm_course.training import fit, peak_flops, read_log
+from llm_course.training import StreamBatches, fit, peak_flops, read_log
 
 ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
 ap.add_argument('--out', type=Path, required=True)
@@ -57,7 +57,7 @@ def throughput(compile_:bool) -> dict:
     seed_everything(0)
     model = GPT(GPTConfig(**shape, dropout=0.0, bias=False))
     run = tmp/f'run-{compile_}'
-    t0 = time.perf_counter(); m = fit(model, train, val, cfg, run, progress=False); wall = time.perf_counter() - t0
+    t0 = time.perf_counter(); m = fit(model, StreamBatches(train, val, cfg), cfg, run, progress=False); wall = time.perf_counter() - t0
     rows = read_log(run/'log.csv')[10:]
     tok_s = float(np.median([r['tokens_per_s'] for r in rows]))
     return {'compile': compile_, 'params_M': n_params(model) / 1e6, 'tokens_per_s_median': tok_s,

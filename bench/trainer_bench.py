@@ -19,7 +19,7 @@ from llm_course.cli import stage_prepare, stage_tokenize
 from llm_course.core import load_profile, seed_everything
 from llm_course.model import GPT, config_from_run
 from llm_course.tokenization import TokenStream
-from llm_course.training import fit, read_log
+from llm_course.training import StreamBatches, fit, read_log
 
 ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
 ap.add_argument('--steps', type=int, default=150)
@@ -60,7 +60,7 @@ def run_trainer() -> list[float]:
 def run_ours() -> list[float]:
     seed_everything(cfg.seed); model = GPT(config_from_run(cfg, info['vocab_size']))
     out = work/f'ours-{time.monotonic_ns()}'
-    fit(model, train, val, cfg, out, progress=False)
+    fit(model, StreamBatches(train, val, cfg), cfg, out, progress=False)
     return [tokens_per_step / r['tokens_per_s'] for r in read_log(out/'log.csv')][5:]
 
 times = {'Trainer': [], 'ours': []}

@@ -7,16 +7,17 @@ Docs: https://llm-course.github.io/llm_course/cli.html.md"""
 # %% ../nbs/10_cli.ipynb #c003
 from __future__ import annotations
 import argparse, json, math, os, sys, time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['run_config', 'save_config', 'check_out', 'stage_prepare', 'stage_tokenize', 'stage_train', 'stage_evaluate',
-           'pipeline', 'build_parser', 'main']
+__all__ = ['FIXED_ON_RESUME', 'COMMANDS', 'run_config', 'save_config', 'check_out', 'resume_config', 'stage_prepare',
+           'stage_tokenize', 'stage_train', 'stage_evaluate', 'pipeline', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #c004
-from .core import RunConfig, UsageError, load_profile, parse_overrides, profile_table, read_profiles, seed_everything
+from .core import (RunConfig, UsageError, load_profile, parse_overrides, profile_table, read_profiles,
+                             seed_everything, settings_path)
 
 # %% ../nbs/10_cli.ipynb #c007
 def run_config(
@@ -44,6 +45,29 @@ def check_out(
     if out.exists() and not out.is_dir(): raise UsageError(f"--out {out}: is a file; pass a folder path")
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise UsageError(f"--out {out}: folder is not empty; pass --overwrite to write into it, or choose another --out")
+
+FIXED_ON_RESUME = ('data', 'doc_chars', 'max_docs', 'val_frac', 'split', 'unicode_form', 'filters', 'pii', 'dedup_threshold',
+                   'tokenizer', 'vocab_size', 'n_layer', 'n_head', 'n_embd', 'block_size', 'dropout', 'bias', 'pos_emb',
+                   'norm', 'mlp', 'tie_embeddings', 'seed', 'lora_r', 'lora_alpha', 'pooling', 'ft_train', 'ft_blocks',
+                   'class_weight')
+
+def resume_config(
+    args,      # Parsed command line: its `set` overrides (and `profile`, used only if the run did not record one)
+    out:Path,  # Folder of the run to resume, with its `config.json`
+) -> tuple[RunConfig, str]:
+    "The settings and profile the run in `out` started with, and the `--set` overrides that change neither model nor data"
+    path = Path(out)/'config.json'
+    if not path.exists(): raise UsageError(f"--resume: {path} not found; run without --resume to start a run in {out}")
+    saved = json.loads(path.read_text())
+    profile = saved.get('profile', args.profile)
+    started = {f.name: saved[f.name] for f in fields(RunConfig) if f.name in saved}
+    overrides = parse_overrides(getattr(args, 'set', None))
+    cfg = load_profile(profile, {**started, **overrides})
+    changed = [k for k in FIXED_ON_RESUME if k in overrides and getattr(cfg, k) != started.get(k)]
+    if changed:
+        raise UsageError(f"--resume --set {changed[0]}={overrides[changed[0]]}: would change the model or data the run in {out} "
+                         f"started with ({', '.join(f'{k}={started.get(k)}' for k in changed)}); start a new run with another --out")
+    return cfg, profile
 
 # %% ../nbs/10_cli.ipynb #c009
 def stage_prepare(
@@ -99,14 +123,14 @@ def stage_train(
     "Train a GPT on `out/train.bin`; return the model and the training metrics"
     from llm_course.model import GPT, config_from_run, n_params
     from llm_course.tokenization import TokenStream
-    from llm_course.training import estimate_loss, fit
+    from llm_course.training import StreamBatches, estimate_loss, fit
     info = json.loads((out/'tokens.json').read_text())
     train, val = (TokenStream(out/f'{s}.bin', info['vocab_size'], cfg.block_size) for s in ('train', 'validation'))
     seed_everything(cfg.seed)
     model = GPT(config_from_run(cfg, info['vocab_size']))
     init_loss = None if resume else estimate_loss(model, val, cfg.batch_size, cfg.eval_batches)
     print(f"train: {n_params(model):,} parameters, {cfg.max_steps} steps of {cfg.batch_size * cfg.grad_accum} x {cfg.block_size} tokens")
-    metrics = fit(model, train, val, cfg, out, resume=resume, progress=progress)
+    metrics = fit(model, StreamBatches(train, val, cfg), cfg, out, resume=resume, progress=progress)
     return model, {**metrics, 'initial_val_loss': init_loss, 'params': n_params(model)}
 
 # %% ../nbs/10_cli.ipynb #c015
@@ -210,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', type=Path, required=True, help='folder for OUT/model and OUT/metrics.json')
     p.add_argument('--lora-r', type=int, help="LoRA rank (0: no LoRA; default: the profile's lora_r)")
     p.add_argument('--overwrite', action='store_true', help='write into a non-empty --out')
+    p.add_argument('--resume', action='store_true', help='continue the run in OUT from its newest checkpoint, with its settings')
     p = sub.add_parser('serve', help='serve a model folder over HTTP: the OpenAI completions and chat API, and a chat page at /')
     p.add_argument('--model', type=Path, required=True, help='model folder (e.g. RUN/model)')
     p.add_argument('--host', default='127.0.0.1', help='address to listen on (0.0.0.0: every interface)')
@@ -229,69 +254,108 @@ def _load_model_dir(path:Path):
     if not (path/'config.json').exists(): raise UsageError(f"--model {path}: no config.json; pass a model folder such as RUN/model")
     return AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
 
-def _run(args):
-    "Carry out one parsed command"
-    if args.command == 'profiles':
-        print(f"profiles in {__import__('llm_course.core').core.settings_path()}: {', '.join(read_profiles())}\n"); print(profile_table()); return
-    if args.command == 'serve':
-        try: from llm_course.serving import serve
-        except ImportError as e: raise UsageError(f"serve needs FastAPI and uvicorn ({e.name} is missing): pip install 'llm-course[serve]'")
-        if not 0 <= args.port < 65536: raise UsageError(f"--port {args.port}: use a port from 0 to 65535")
-        import socket
-        with socket.socket(socket.AF_INET6 if ':' in args.host else socket.AF_INET) as s:   # fail here, in one line, not in uvicorn's log
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try: s.bind((args.host, args.port))
-            except OSError as e: raise UsageError(f"--host {args.host} --port {args.port}: cannot listen there ({e.strerror}); choose another --port, or stop what uses it")
-        if args.max_batch < 1 or args.max_queue < 0 or args.timeout <= 0:
-            raise UsageError(f"--max-batch {args.max_batch} --max-queue {args.max_queue} --timeout {args.timeout}: need at least 1, 0 and more than 0")
-        serve(args.model, args.host, args.port, args.api_key, args.max_batch, args.max_queue, args.timeout, int8=args.int8); return
+def _profiles(args):
+    print(f"profiles in {settings_path()}: {', '.join(read_profiles())}\n")
+    print(profile_table())
+
+def _check_listen(host:str, port:int):
+    "Fail here, in one line, when `host:port` cannot be listened on (not later in uvicorn's log)"
+    import socket
+    if not 0 <= port < 65536: raise UsageError(f"--port {port}: use a port from 0 to 65535")
+    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try: s.bind((host, port))
+        except OSError as e:
+            raise UsageError(f"--host {host} --port {port}: cannot listen there ({e.strerror}); "
+                             "choose another --port, or stop what uses it") from None
+
+def _serve(args):
+    try: from llm_course.serving import serve
+    except ImportError as e: raise UsageError(f"serve needs FastAPI and uvicorn ({e.name} is missing): pip install 'llm-course[serve]'")
+    _check_listen(args.host, args.port)
+    if args.max_batch < 1 or args.max_queue < 0 or args.timeout <= 0:
+        raise UsageError(f"--max-batch {args.max_batch} --max-queue {args.max_queue} --timeout {args.timeout}: "
+                         "need at least 1, 0 and more than 0")
+    serve(args.model, host=args.host, port=args.port, api_key=args.api_key, max_batch=args.max_batch,
+          max_queue=args.max_queue, timeout=args.timeout, int8=args.int8)
+
+def _generate(args):
+    from llm_course.generation import sample_texts
     cfg = run_config(args)
-    if args.command in ('evaluate', 'generate'):
-        model, tok = _load_model_dir(args.model)
-        if args.command == 'generate':
-            from llm_course.generation import sample_texts
-            if args.repetition_penalty <= 0: raise UsageError(f"--repetition-penalty {args.repetition_penalty}: must be > 0 (1 turns it off)")
-            pick = lambda given, default: default if given is None else given
-            for s in sample_texts(model, tok, pick(args.prompt, cfg.prompt), n=pick(args.num_samples, cfg.num_samples),
-                                  max_new_tokens=pick(args.max_new_tokens, cfg.sample_tokens),
-                                  temperature=pick(args.temperature, cfg.temperature), top_k=pick(args.top_k, cfg.top_k),
-                                  top_p=pick(args.top_p, cfg.top_p), seed=pick(args.seed, cfg.seed),
-                                  repetition_penalty=args.repetition_penalty, stop_strings=args.stop): print(s)
-            return
-        from llm_course.data import load_corpus, normalize_text
-        from llm_course.evaluation import perplexity
-        texts = [t for t in map(normalize_text, load_corpus(cfg.data, cfg.doc_chars)['text'][:args.max_docs]) if t]
-        res = {'model': str(args.model), 'data': cfg.data, 'documents': len(texts), **perplexity(model, texts, tok)}
-        if args.out: Path(args.out).write_text(json.dumps(res, indent=2))
-        print(json.dumps(res, indent=2)); return
-    if args.command == 'finetune':
-        from dataclasses import replace
-        from llm_course.finetuning import finetune_classify, finetune_instruct
+    model, tok = _load_model_dir(args.model)
+    if args.repetition_penalty <= 0:
+        raise UsageError(f"--repetition-penalty {args.repetition_penalty}: must be > 0 (1 turns it off)")
+    pick = lambda given, default: default if given is None else given
+    samples = sample_texts(model, tok, pick(args.prompt, cfg.prompt), n=pick(args.num_samples, cfg.num_samples),
+                           max_new_tokens=pick(args.max_new_tokens, cfg.sample_tokens),
+                           temperature=pick(args.temperature, cfg.temperature), top_k=pick(args.top_k, cfg.top_k),
+                           top_p=pick(args.top_p, cfg.top_p), seed=pick(args.seed, cfg.seed),
+                           repetition_penalty=args.repetition_penalty, stop_strings=args.stop)
+    for s in samples: print(s)
+
+def _evaluate(args):
+    from llm_course.data import load_corpus, normalize_text
+    from llm_course.evaluation import perplexity
+    cfg = run_config(args)
+    model, tok = _load_model_dir(args.model)
+    texts = [t for t in map(normalize_text, load_corpus(cfg.data, cfg.doc_chars)['text'][:args.max_docs]) if t]
+    res = {'model': str(args.model), 'data': cfg.data, 'documents': len(texts), **perplexity(model, texts, tok)}
+    if args.out: Path(args.out).write_text(json.dumps(res, indent=2))
+    print(json.dumps(res, indent=2))
+
+def _finetune(args):
+    from dataclasses import replace
+    from accelerate import PartialState
+    from llm_course.core import pick_device
+    from llm_course.finetuning import finetune_classify, finetune_instruct
+    if args.resume: cfg, profile = resume_config(args, args.out)
+    else:
         check_out(args.out, args.overwrite)
-        if args.lora_r is not None:
-            if args.lora_r < 0: raise UsageError(f"--lora-r {args.lora_r}: use 0 (no LoRA) or a positive rank")
-            cfg = replace(cfg, lora_r=args.lora_r)
-        if args.task == 'classify': finetune_classify(args.model, args.data or 'ucirvine/sms_spam', cfg, args.out)
-        else: finetune_instruct(args.model, args.data, cfg, args.out)
-        return
-    if args.command == 'train':
-        from accelerate import PartialState
-        from llm_course.generation import export_model
-        from llm_course.core import pick_device
-        out, state = args.out, PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
-        with state.main_process_first():
-            if state.is_main_process:
-                if not (out/'tokens.json').exists(): stage_tokenize(cfg, out)
-                save_config(cfg, out, args.profile)
-        model, m = stage_train(cfg, out, resume=args.resume, progress=args.progress)
+        cfg, profile = run_config(args), args.profile
+    if args.lora_r is not None and args.lora_r != cfg.lora_r:
+        if args.resume: raise UsageError(f"--resume --lora-r {args.lora_r}: the run in {args.out} started with lora_r={cfg.lora_r}")
+        if args.lora_r < 0: raise UsageError(f"--lora-r {args.lora_r}: use 0 (no LoRA) or a positive rank")
+        cfg = replace(cfg, lora_r=args.lora_r)
+    state = PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
+    state.wait_for_everyone()   # every process has checked --out before the first writes to it
+    if state.is_main_process:
+        args.out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, args.out, profile)
+    if args.task == 'classify':
+        finetune_classify(args.model, args.data or 'ucirvine/sms_spam', cfg, args.out, resume=args.resume)
+    else: finetune_instruct(args.model, args.data, cfg, args.out, resume=args.resume)
+
+def _train(args):
+    from accelerate import PartialState
+    from llm_course.generation import export_model
+    from llm_course.core import pick_device
+    out = args.out
+    cfg, profile = resume_config(args, out) if args.resume else (run_config(args), args.profile)
+    state = PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
+    with state.main_process_first():
         if state.is_main_process:
-            export_model(model, out/'tokenizer.json', out/'model')
-            print(f"train: validation loss {m['val_loss']:.3f} after {m['steps']} steps; model in {out/'model'}")
-        return
+            if not (out/'tokens.json').exists(): stage_tokenize(cfg, out)
+            save_config(cfg, out, profile)
+    model, m = stage_train(cfg, out, resume=args.resume, progress=args.progress)
+    if state.is_main_process:
+        export_model(model, out/'tokenizer.json', out/'model')
+        print(f"train: validation loss {m['val_loss']:.3f} after {m['steps']} steps; model in {out/'model'}")
+
+def _prepare(args):
+    cfg = run_config(args)
+    check_out(args.out, args.overwrite)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stage_prepare(cfg, args.out)
+    save_config(cfg, args.out, args.profile)
+
+def _pipeline(args):
+    cfg = run_config(args)
     out = args.out or Path('runs')/f"{args.profile}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, args.overwrite)
-    if args.command == 'prepare': out.mkdir(parents=True, exist_ok=True); stage_prepare(cfg, out); save_config(cfg, out, args.profile)
-    else: pipeline(cfg, out, args.profile, progress=args.progress)
+    pipeline(cfg, out, args.profile, progress=args.progress)
+
+COMMANDS = {'profiles': _profiles, 'serve': _serve, 'generate': _generate, 'evaluate': _evaluate, 'finetune': _finetune,
+            'train': _train, 'prepare': _prepare, 'pipeline': _pipeline}
 
 # %% ../nbs/10_cli.ipynb #c022
 def main(
@@ -306,7 +370,7 @@ def main(
         if not args.progress:
             import datasets
             datasets.disable_progress_bars()
-    try: _run(args)
+    try: COMMANDS[args.command](args)
     except UsageError as e:
         print(f"llm-course {args.command}: error: {e}", file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:

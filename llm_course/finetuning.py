@@ -6,7 +6,7 @@ Docs: https://llm-course.github.io/llm_course/finetuning.html.md"""
 
 # %% ../nbs/07_finetuning.ipynb #c003
 from __future__ import annotations
-import itertools, json, math, time
+import itertools, json, math, os, tempfile
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
@@ -14,10 +14,11 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['POOLINGS', 'LORA_TARGETS', 'INSTRUCTIONS_HUB', 'PROMPT_INTRO', 'load_labeled', 'stratified_split', 'pool',
            'GPTForSequenceClassification', 'classifier_from', 'balanced_weights', 'n_trainable', 'set_trainable',
-           'encode_texts', 'pad_batch', 'classify_collate', 'finetune', 'predict_proba', 'accuracy_on', 'LoRALinear',
-           'add_lora', 'lora_layers', 'merge_lora', 'format_prompt', 'load_instructions', 'encode_instruction',
-           'instruct_collate', 'respond', 'response_scores', 'masked_loss', 'grid', 'search', 'cv_classify',
-           'plot_search', 'SearchPanel', 'finetune_classify', 'finetune_instruct']
+           'encode_texts', 'pad_batch', 'classify_collate', 'ExampleBatches', 'ft_settings', 'epoch_history',
+           'finetune', 'predict_proba', 'validate_classifier', 'LoRALinear', 'add_lora', 'lora_layers', 'merge_lora',
+           'format_prompt', 'load_instructions', 'encode_instruction', 'instruct_collate', 'respond', 'response_scores',
+           'masked_loss', 'grid', 'search', 'cv_classify', 'plot_search', 'SearchPanel', 'finetune_classify',
+           'finetune_instruct']
 
 # %% ../nbs/07_finetuning.ipynb #c004
 import ipywidgets as W
@@ -26,19 +27,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from IPython.display import display
-from accelerate import Accelerator
-from accelerate.state import AcceleratorState
+from accelerate import PartialState
 from datasets import load_dataset
+from safetensors.torch import load_model
 from torch import nn
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
-from .core import RunConfig, UsageError, data_dir, local_copy, pick_device, pick_precision, seed_everything
+from .core import RunConfig, UsageError, data_dir, local_copy, seed_everything
 from .data import _is_hub_id, replace_dir, write_atomic
 from .evaluation import bleu, classification_metrics, kfold_indices, rouge
 from .generation import generate
 from .model import GPT, GPTConfig, hidden_states, make_trunk
 from .tokenization import hf_tokenizer
-from .training import keep_freed_memory, lr_at, param_groups
+from .training import fit, read_log
 from .widgets import png_of
 
 # %% ../nbs/07_finetuning.ipynb #c009
@@ -238,47 +239,95 @@ def classify_collate(
     return {'input_ids': ids, 'attention_mask': mask, 'labels': torch.tensor([e['label'] for e in examples])}
 
 # %% ../nbs/07_finetuning.ipynb #c035
+class ExampleBatches:
+    "Fine-tuning's data source for chapter 05's `fit`: epochs of shuffled examples, each batch made by `collate`"
+    def __init__(
+        self,
+        examples:list[dict],  # Training examples
+        collate,              # Turns a list of examples into a batch (a dict of tensors) whose `model(**batch)` has `.loss`
+        batch_size:int,       # Examples per batch and process
+        seed:int=0,           # Seed of the shuffles: epoch `e` is ordered by `seed + e`
+        evaluate=None,        # `evaluate(model) -> dict` with a `val_loss` (lower is better), run after each epoch
+    ):
+        self.examples, self.collate, self.batch_size, self.seed = examples, collate, batch_size, seed
+        self.validate = evaluate
+        self.drawn = 0   # batches drawn so far: the position in the data
+
+    def steps_per_epoch(self, n:int=1) -> int:
+        "Batches in one pass over the examples when `n` processes share each global batch"
+        return math.ceil(len(self.examples) / (self.batch_size * n))
+
+    def batch(self, n:int=1) -> dict:
+        "The next `n * batch_size` examples in this epoch's order, collated"
+        epoch, i = divmod(self.drawn, self.steps_per_epoch(n))
+        order = torch.randperm(len(self.examples), generator=torch.Generator().manual_seed(self.seed + epoch))
+        size = self.batch_size * n
+        self.drawn += 1
+        return self.collate([self.examples[j] for j in order[i * size:(i + 1) * size].tolist()])
+
+    def loss(self, model, batch:dict) -> torch.Tensor:
+        "The model's own loss for `batch`"
+        return model(**batch).loss
+
+    def evaluate(self, model, n:int=1) -> dict:
+        "The task's validation metrics (none without an `evaluate`)"
+        return self.validate(model) if self.validate else {}
+
+    def state_dict(self) -> dict: return {'drawn': self.drawn}
+
+    def load_state_dict(self, state:dict): self.drawn = int(state['drawn'])
+
+# %% ../nbs/07_finetuning.ipynb #ed2d92bb
+def ft_settings(
+    cfg:RunConfig,         # Fine-tuning settings: `ft_epochs`, `ft_lr`, and the rest as `fit` reads them
+    steps_per_epoch:int,   # Optimizer steps in one epoch
+) -> RunConfig:
+    "`fit`'s settings for a fine-tuning run: the `ft_*` schedule, an evaluation and a checkpoint at each epoch's end"
+    steps = cfg.ft_epochs * steps_per_epoch
+    return replace(cfg, lr=cfg.ft_lr, min_lr=cfg.ft_lr / 10, max_steps=steps, warmup_steps=max(1, steps // 20),
+                   grad_accum=1, eval_interval=steps_per_epoch, ckpt_interval=steps_per_epoch, patience=0,
+                   keep_checkpoints=1)
+
+def epoch_history(
+    rows:list[dict],       # Rows of a fine-tuning run's `log.csv`
+    steps_per_epoch:int,   # Optimizer steps in one epoch
+) -> list[dict]:
+    "One row per epoch: its mean training loss, the validation loss at its end, and the seconds so far"
+    epochs = [rows[k:k + steps_per_epoch] for k in range(0, len(rows), steps_per_epoch)]
+    return [{'epoch': e, 'train_loss': float(np.mean([r['train_loss'] for r in rs])), 'val_loss': rs[-1]['val_loss'],
+             'seconds': rs[-1]['elapsed_s']} for e, rs in enumerate(epochs, 1)]
+
 def finetune(
-    model:nn.Module,           # A model whose forward returns `.loss` for a batch from `collate`
-    train:list[dict],          # Training examples
-    collate,                   # Turns a list of examples into a batch (a dict of tensors)
-    cfg:RunConfig,             # `ft_epochs`, `ft_lr`, `ft_batch_size`, `weight_decay`, `grad_clip`, `seed`, `precision`, `device`
-    evaluate=None,             # `evaluate(model) -> dict` with a `score` (higher is better), run after each epoch
-    on_epoch=None,             # Called with each epoch's row
+    model:nn.Module,       # A model whose forward returns `.loss` for a batch from `collate`
+    train:list[dict],      # Training examples
+    collate,               # Turns a list of examples into a batch (a dict of tensors)
+    cfg:RunConfig,         # `ft_epochs`, `ft_lr`, `ft_batch_size`, and `fit`'s `weight_decay`, `grad_clip`, precision, ...
+    evaluate=None,         # `evaluate(model) -> dict` with a `val_loss` (lower is better), run after each epoch
+    on_epoch=None,         # Called with each epoch's row: `epoch`, `train_loss` and what `evaluate` returned
+    out:Path|None=None,    # Folder for the run's `log.csv` and `checkpoints/` (None: a temporary one)
+    resume:bool=False,     # Continue from the newest checkpoint in `out/checkpoints`
 ) -> dict:
-    "Train the trainable parameters of `model` on `train`; keep the best epoch's weights; return the history"
+    "Train the trainable parameters of `model` on `train` with chapter 05's `fit`; end on the best epoch's weights"
     seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
-    if device == 'cpu': keep_freed_memory()
-    AcceleratorState._reset_state()
-    acc = Accelerator(mixed_precision=pick_precision(cfg.precision, device), cpu=device == 'cpu')
-    dl = torch.utils.data.DataLoader(train, batch_size=cfg.ft_batch_size, shuffle=True, collate_fn=collate,
-                                     generator=torch.Generator().manual_seed(cfg.seed))
-    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.ft_lr, betas=(cfg.beta1, cfg.beta2))
-    steps = cfg.ft_epochs * len(dl)
-    sched = replace(cfg, lr=cfg.ft_lr, min_lr=cfg.ft_lr / 10, max_steps=steps, warmup_steps=max(1, steps // 20))
-    model, opt, dl = acc.prepare(model, opt, dl)
-    history, best, step, t0 = [], (-math.inf, None, 0), 0, time.perf_counter()
-    for epoch in range(1, cfg.ft_epochs + 1):
-        model.train(); losses = []
-        for batch in dl:
-            for g in opt.param_groups: g['lr'] = lr_at(step, sched)
-            with acc.autocast(): loss = model(**batch).loss
-            acc.backward(loss)
-            if cfg.grad_clip: acc.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
-            opt.step(); opt.zero_grad(set_to_none=True); losses.append(loss.detach()); step += 1
-        row = {'epoch': epoch, 'train_loss': torch.stack(losses).mean().item(), 'seconds': time.perf_counter() - t0}
-        if evaluate:
-            model.eval()
-            with torch.no_grad(): row.update(evaluate(acc.unwrap_model(model)))
-        history.append(row)
-        if on_epoch: on_epoch(row)
-        score = row.get('score', epoch)
-        if score > best[0]: best = (score, {k: v.detach().clone() for k, v in acc.unwrap_model(model).state_dict().items()}, epoch)
-    model = acc.unwrap_model(model, keep_fp32_wrapper=False)   # without autocast's wrapper: the caller's model, as it was
-    if best[1] is not None: model.load_state_dict(best[1])
+    data = ExampleBatches(train, collate, cfg.ft_batch_size, cfg.seed, evaluate)
+    per_epoch = data.steps_per_epoch(int(os.environ.get('WORLD_SIZE', '1')))   # under torchrun, n processes share a batch
+    losses = []
+    def on_log(row):
+        losses.append(row['train_loss'])
+        if row['step'] % per_epoch == 0 and on_epoch and PartialState().is_main_process:
+            on_epoch({'epoch': row['step'] // per_epoch, 'train_loss': float(np.mean(losses)),
+                      **{k: v for k, v in row.items() if k.startswith('val_')}})
+            losses.clear()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(out) if out else Path(scratch)
+        run = ft_settings(cfg if out else replace(cfg, trackers='none'), per_epoch)
+        m = fit(model, data, run, folder, resume=resume, on_log=on_log, progress=False)
+        best = m['best_step'] if m['best_step'] > 0 else m['steps']
+        load_model(model, str(folder/'checkpoints'/f'step-{best:06d}'/'model.safetensors'), strict=False)
+        history = epoch_history(read_log(folder/'log.csv'), per_epoch)
     model.eval()
-    return {'history': history, 'best_epoch': best[2], 'train_seconds': time.perf_counter() - t0, 'trainable_params': n_trainable(model)}
+    return {'history': history, 'best_epoch': best // per_epoch, 'train_seconds': m['train_seconds'],
+            'trainable_params': n_trainable(model)}
 
 # %% ../nbs/07_finetuning.ipynb #c037
 @torch.no_grad()
@@ -296,12 +345,17 @@ def predict_proba(
         out[idx] = model(ids.to(dev), attention_mask=mask.to(dev)).logits.float().softmax(-1).cpu().numpy()
     return out
 
-def accuracy_on(
+def validate_classifier(
     seqs:list[list[int]],    # Token ids of each validation example
     y,                       # Class index of each validation example
 ) -> callable:
-    "An `evaluate` for `finetune`: validation accuracy as the score"
-    return lambda model: {'score': float((predict_proba(model, seqs).argmax(1) == np.asarray(y)).mean())}
+    "An `evaluate` for `finetune`: the validation cross-entropy (`val_loss`) and accuracy (`val_accuracy`)"
+    y = np.asarray(y)
+    def evaluate(model) -> dict:
+        p = predict_proba(model, seqs)
+        return {'val_loss': float(-np.log(p[np.arange(len(y)), y] + 1e-12).mean()),
+                'val_accuracy': float((p.argmax(1) == y).mean())}
+    return evaluate
 
 # %% ../nbs/07_finetuning.ipynb #c046
 class LoRALinear(nn.Module):
@@ -525,7 +579,7 @@ def cv_classify(
         if run.lora_r: add_lora(model, run.lora_r, run.lora_alpha)
         else: set_trainable(model, run.ft_train, run.ft_blocks)
         finetune(model, [{'input_ids': seqs[i], 'label': int(y[i])} for i in train], classify_collate, run)
-        scores.append(accuracy_on([seqs[i] for i in fold], np.asarray(y)[fold])(model)['score'])
+        scores.append(validate_classifier([seqs[i] for i in fold], np.asarray(y)[fold])(model)['val_accuracy'])
     return {'mean': float(np.mean(scores)), 'std': float(np.std(scores)), 'scores': scores}
 
 # %% ../nbs/07_finetuning.ipynb #c077
@@ -616,28 +670,32 @@ def finetune_classify(
     out:Path,                     # Folder to write `model/`, `metrics.json` and `config.json` to
     text_column:str|None=None,    # Column of the text (default: the usual names)
     label_column:str|None=None,   # Column of the label (default: the usual names)
+    resume:bool=False,            # Continue the run killed in `out` from its newest checkpoint
 ) -> dict:
     "Fine-tune a classifier on `data` (stratified 70/10/20 split); write the model and test metrics to `out`"
     mdir = _model_dir(model_dir); out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    seed_everything(cfg.seed)   # the new head's weights, and LoRA's, are drawn from the seed
     texts, labels = load_labeled(data, text_column, label_column)
     classes = sorted(set(labels)); y = np.array([classes.index(l) for l in labels])
-    tr, va, te = stratified_split(labels, seed=cfg.seed)
+    train_idx, val_idx, test_idx = stratified_split(labels, seed=cfg.seed)
     if cfg.class_weight not in ('balanced', 'none'): raise UsageError(f"class_weight={cfg.class_weight!r}: use balanced or none")
     if cfg.pooling not in POOLINGS: raise UsageError(f"pooling={cfg.pooling!r}: use one of {', '.join(POOLINGS)}")
-    weights = balanced_weights(y[tr], len(classes)) if cfg.class_weight == 'balanced' else None
+    weights = balanced_weights(y[train_idx], len(classes)) if cfg.class_weight == 'balanced' else None
     tok = hf_tokenizer(mdir/'tokenizer.json')
     model = classifier_from(mdir, classes, cfg.pooling, weights)
     if cfg.lora_r: add_lora(model, cfg.lora_r, cfg.lora_alpha)
     else: set_trainable(model, cfg.ft_train, cfg.ft_blocks)
     seqs = encode_texts(tok, texts, model.config.block_size)
-    run = finetune(model, [{'input_ids': seqs[i], 'label': int(y[i])} for i in tr], classify_collate, cfg,
-                   evaluate=accuracy_on([seqs[i] for i in va], y[va]),
-                   on_epoch=lambda r: print(f"finetune: epoch {r['epoch']}: train loss {r['train_loss']:.4f}, validation accuracy {r['score']:.4f}"))
+    run = finetune(model, [{'input_ids': seqs[i], 'label': int(y[i])} for i in train_idx], classify_collate, cfg,
+                   evaluate=validate_classifier([seqs[i] for i in val_idx], y[val_idx]), out=out, resume=resume,
+                   on_epoch=lambda r: print(f"finetune: epoch {r['epoch']}: train loss {r['train_loss']:.4f}, "
+                                            f"validation loss {r['val_loss']:.4f}, accuracy {r['val_accuracy']:.4f}"))
     if cfg.lora_r: merge_lora(model)
-    met = classification_metrics(y[te].tolist(), predict_proba(model, [seqs[i] for i in te]).argmax(1).tolist())
-    metrics = {'task': 'classify', 'data': data, 'classes': classes, 'train': len(tr), 'validation': len(va), 'test': len(te),
+    met = classification_metrics(y[test_idx].tolist(), predict_proba(model, [seqs[i] for i in test_idx]).argmax(1).tolist())
+    metrics = {'task': 'classify', 'data': data, 'classes': classes, 'train': len(train_idx), 'validation': len(val_idx), 'test': len(test_idx),
                'test_accuracy': met['accuracy'], 'test_f1': {c: met['per_class'][i]['f1'] for i, c in enumerate(classes)},
                'test_macro_f1': met['f1'], 'confusion': met['confusion'], **run}
+    if not PartialState().is_main_process: return metrics   # under torchrun, one process writes
     _save(model, tok, out, metrics, cfg)
     print(f"finetune: test accuracy {met['accuracy']:.4f}, F1 " + ', '.join(f'{c} {f:.3f}' for c, f in metrics['test_f1'].items()) +
           f"; {run['trainable_params']:,} trainable parameters, {run['train_seconds']:.0f} s; wrote {out}")
@@ -650,6 +708,7 @@ def finetune_instruct(
     out:Path,                 # Folder to write `model/`, `metrics.json`, `config.json` and `responses.json` to
     max_new_tokens:int=64,    # Most tokens generated per test response
     max_test:int=0,           # Score only the first this many test records (0: all)
+    resume:bool=False,        # Continue the run killed in `out` from its newest checkpoint
 ) -> dict:
     "Instruction-tune a causal LM on `data` (85/5/10 split); write the model, test ROUGE-L/BLEU before and after, and the responses"
     mdir = _model_dir(model_dir); out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -657,26 +716,30 @@ def finetune_instruct(
     tok = hf_tokenizer(mdir/'tokenizer.json')
     if tok.eos_token_id is None: raise UsageError(f"--model {model_dir}: its tokenizer has no <|endoftext|> token to end responses; use a BPE model")
     model = GPT.from_pretrained(mdir)
+    seed_everything(cfg.seed)   # LoRA's weights are drawn from the seed
     coded = [encode_instruction(r, tok) for r in recs]
-    fit = [len(c['input_ids']) <= model.config.block_size for c in coded]
-    tr, va, te = ([int(i) for i in s if fit[i]] for s in stratified_split([0] * len(recs), (0.85, 0.05, 0.10), cfg.seed))
-    if not tr or not va or not te: raise UsageError(f"{data}: too few records fit in the model's {model.config.block_size}-token context")
-    te = te[:max_test] if max_test else te
+    fits = [len(c['input_ids']) <= model.config.block_size for c in coded]
+    parts = stratified_split([0] * len(recs), (0.85, 0.05, 0.10), cfg.seed)
+    train_idx, val_idx, test_idx = ([int(i) for i in part if fits[i]] for part in parts)
+    if not train_idx or not val_idx or not test_idx: raise UsageError(f"{data}: too few records fit in the model's {model.config.block_size}-token context")
+    test_idx = test_idx[:max_test] if max_test else test_idx
     if cfg.lora_r: add_lora(model, cfg.lora_r, cfg.lora_alpha, train=())
     collate = partial(instruct_collate, pad_id=tok.eos_token_id)
-    test_recs = [recs[i] for i in te]
-    before, val_before = respond(model, tok, test_recs, max_new_tokens), masked_loss(model, [coded[i] for i in va], collate)
-    run = finetune(model, [coded[i] for i in tr], collate, cfg,
-                   evaluate=lambda m: {'score': -masked_loss(m, [coded[i] for i in va], collate)},
-                   on_epoch=lambda r: print(f"finetune: epoch {r['epoch']}: train loss {r['train_loss']:.4f}, validation loss {-r['score']:.4f}"))
+    test_recs = [recs[i] for i in test_idx]
+    before, val_before = respond(model, tok, test_recs, max_new_tokens), masked_loss(model, [coded[i] for i in val_idx], collate)
+    run = finetune(model, [coded[i] for i in train_idx], collate, cfg,
+                   evaluate=lambda m: {'val_loss': masked_loss(m, [coded[i] for i in val_idx], collate)}, out=out, resume=resume,
+                   on_epoch=lambda r: print(f"finetune: epoch {r['epoch']}: train loss {r['train_loss']:.4f}, "
+                                            f"validation loss {r['val_loss']:.4f}"))
     if cfg.lora_r: merge_lora(model)
     after = respond(model, tok, test_recs, max_new_tokens)
-    sb, sa = response_scores(before, test_recs), response_scores(after, test_recs)
-    metrics = {'task': 'instruct', 'data': data, 'records': len(recs), 'too_long': fit.count(False), 'train': len(tr),
-               'validation': len(va), 'test': len(te), 'rougeL': sa['rougeL'], 'bleu': sa['bleu'],
-               'rougeL_before': sb['rougeL'], 'bleu_before': sb['bleu'], 'validation_loss_before': val_before,
-               'validation_loss': -max(r['score'] for r in run['history']), **run}
+    score_before, score_after = response_scores(before, test_recs), response_scores(after, test_recs)
+    metrics = {'task': 'instruct', 'data': data, 'records': len(recs), 'too_long': fits.count(False), 'train': len(train_idx),
+               'validation': len(val_idx), 'test': len(test_idx), 'rougeL': score_after['rougeL'], 'bleu': score_after['bleu'],
+               'rougeL_before': score_before['rougeL'], 'bleu_before': score_before['bleu'], 'validation_loss_before': val_before,
+               'validation_loss': min(r['val_loss'] for r in run['history']), **run}
+    if not PartialState().is_main_process: return metrics   # under torchrun, one process writes
     _save(model, tok, out, metrics, cfg)
     write_atomic(out/'responses.json', json.dumps([{**r, 'before': b, 'after': a} for r, b, a in zip(test_recs, before, after)], indent=1))
-    print(f"finetune: validation loss {val_before:.3f} -> {metrics['validation_loss']:.3f}; test ROUGE-L {sb['rougeL']:.3f} -> {sa['rougeL']:.3f}, BLEU {sb['bleu']:.2f} -> {sa['bleu']:.2f}; wrote {out}")
+    print(f"finetune: validation loss {val_before:.3f} -> {metrics['validation_loss']:.3f}; test ROUGE-L {score_before['rougeL']:.3f} -> {score_after['rougeL']:.3f}, BLEU {score_before['bleu']:.2f} -> {score_after['bleu']:.2f}; wrote {out}")
     return metrics

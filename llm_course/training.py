@@ -7,12 +7,13 @@ Docs: https://llm-course.github.io/llm_course/training.html.md"""
 # %% ../nbs/05_training.ipynb #c003
 from __future__ import annotations
 import csv, math, os, re, shutil, time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['GPU_PEAK_FLOPS', 'LOG_FIELDS', 'param_groups', 'lr_at', 'estimate_loss', 'peak_flops', 'keep_freed_memory',
-           'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'read_log', 'trackers', 'fit']
+           'TrainState', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'read_log', 'StreamBatches',
+           'n_tokens', 'trackers', 'fit']
 
 # %% ../nbs/05_training.ipynb #c004
 import torch
@@ -49,21 +50,20 @@ def lr_at(
 # %% ../nbs/05_training.ipynb #c014
 @torch.no_grad()
 def estimate_loss(
-    model,                              # Causal LM whose output has `.logits` `(B, T, vocab_size)`
-    stream:TokenStream,                 # Tokens to evaluate on
-    batch_size:int,                     # Windows per batch
-    max_batches:int|None=None,          # Stop after this many batches (None: the whole stream)
-    accelerator:Accelerator|None=None,  # Gives the device and autocast (None: the model's device, no autocast)
+    model,                      # Causal LM whose output has `.logits` `(B, T, vocab_size)`
+    stream:TokenStream,         # Tokens to evaluate on
+    batch_size:int,             # Windows per batch
+    max_batches:int|None=None,  # Stop after this many batches (None: the whole stream)
 ) -> float:
-    "Mean next-token cross-entropy of `model` over consecutive windows of `stream`"
-    was_training = model.training; model.eval()
-    device = accelerator.device if accelerator else next(model.parameters()).device
+    "Mean next-token cross-entropy of `model` over consecutive windows of `stream`, in the caller's precision"
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
     total, count = torch.zeros((), device=device), 0
     for x, y in stream.sequential(batch_size, max_batches):
-        x, y = x.to(device), y.to(device)
-        with accelerator.autocast() if accelerator else torch.autocast(device.type, enabled=False):
-            logits = model(x).logits
-        total += F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), reduction='sum'); count += y.numel()
+        logits = model(x.to(device)).logits
+        total += F.cross_entropy(logits.flatten(0, 1).float(), y.to(device).flatten(), reduction='sum')
+        count += y.numel()
     model.train(was_training)
     return (total / count).item()
 
@@ -79,17 +79,32 @@ def peak_flops(
         name = torch.cuda.get_device_name()
         for k, v in GPU_PEAK_FLOPS.items():
             if k in name: return v
-    return matmul_flops(torch.bfloat16 if mixed_precision == 'bf16' else torch.float32, device, 1024 if device == 'cpu' else 8192)
+    dtype = torch.bfloat16 if mixed_precision == 'bf16' else torch.float32
+    return matmul_flops(dtype, device, 1024 if device == 'cpu' else 8192)
 
 # %% ../nbs/05_training.ipynb #c016b
 def keep_freed_memory() -> bool:
-    "Have glibc's `malloc` keep freed blocks for reuse instead of returning them to the OS; False where there is no glibc"
+    "Have glibc's `malloc` keep freed blocks for reuse, not return them to the OS; False where there is no glibc"
     import ctypes, ctypes.util
     try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
     except OSError: return False
     if not hasattr(libc, 'gnu_get_libc_version'): return False   # not glibc: its mallopt (if any) means something else
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))  # 32 MiB: glibc's maximum
+    mmap_ok = bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20))   # 32 MiB: glibc's maximum
+    return mmap_ok and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+
+# %% ../nbs/05_training.ipynb #5bce3bb8
+@dataclass
+class TrainState:
+    "Where a run is: saved in every checkpoint, restored on resume"
+    step:int=0                 # Optimizer steps taken
+    best_val:float=math.inf    # Lowest validation loss so far
+    best_step:int=-1           # The step it was measured at (-1: none yet)
+    bad_evals:int=0            # Evaluations in a row without a new best
+    stopped_early:bool=False   # Ended by early stopping, or asked to stop by `on_log`
+    tokens:int=0               # Training tokens seen, all processes together
+    train_s:float=0.0          # Seconds spent in training steps
+    mixed_precision:str=''     # Accelerate's precision the run chose: `no` or `bf16` (empty: not chosen yet)
 
 # %% ../nbs/05_training.ipynb #c018
 def _ckpt_dirs(root:Path) -> list[Path]:
@@ -99,21 +114,23 @@ def save_checkpoint(
     root:Path,                  # Checkpoints folder, e.g. `out/checkpoints`
     model,                      # Model to save (with `save_pretrained`)
     optimizer,                  # Its optimizer
-    state:dict,                 # Training state: `step`, and `best_step` to keep the best checkpoint
-    generator:torch.Generator,  # Generator of the batch sampling, so a resumed run draws the same batches
+    state:TrainState,           # Where the run is: its `step` names the checkpoint, its `best_step` is kept
+    data,                       # The data source; its `state_dict()` is saved, so a resumed run draws the same batches
     keep:int=2,                 # Keep the newest this many checkpoints (plus the best)
 ) -> Path:
     "Write checkpoint `root/step-NNNNNN` atomically; prune old ones but the best"
-    root = Path(root); root.mkdir(parents=True, exist_ok=True)
-    dest = root/f"step-{state['step']:06d}"; tmp = root/f".tmp-{dest.name}"
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    dest, tmp = root/f"step-{state.step:06d}", root/f".tmp-step-{state.step:06d}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
     model.save_pretrained(tmp)
-    torch.save({'optimizer': optimizer.state_dict(), 'state': state, 'generator': generator.get_state(),
-                'torch_rng': torch.get_rng_state(),
-                'cuda_rng': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}, tmp/'trainer_state.pt')
+    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    torch.save({'optimizer': optimizer.state_dict(), 'state': asdict(state), 'data': data.state_dict(),
+                'torch_rng': torch.get_rng_state(), 'cuda_rng': cuda_rng}, tmp/'trainer_state.pt')
     if dest.exists(): shutil.rmtree(dest)
     os.replace(tmp, dest)
-    best = f"step-{state.get('best_step', -1):06d}"
+    best = f"step-{state.best_step:06d}"
     for old in _ckpt_dirs(root)[:-keep]:
         if old.name != best: shutil.rmtree(old)
     return dest
@@ -127,19 +144,20 @@ def latest_checkpoint(
 
 # %% ../nbs/05_training.ipynb #c019
 def load_checkpoint(
-    path:Path,                  # Checkpoint folder written by `save_checkpoint`
-    model,                      # Model to load the weights into
-    optimizer,                  # Optimizer to restore
-    generator:torch.Generator,  # Generator of the batch sampling to restore
-) -> dict:
-    "Restore model, optimizer and random states from checkpoint `path`; return its training state"
+    path:Path,     # Checkpoint folder written by `save_checkpoint`
+    model,         # Model to load the weights into
+    optimizer,     # Optimizer to restore
+    data,          # Data source to restore (`load_state_dict`)
+) -> TrainState:
+    "Restore model, optimizer, data position and random states from checkpoint `path`; return where the run was"
     from safetensors.torch import load_model
     load_model(model, str(Path(path)/'model.safetensors'), strict=False)
-    ts = torch.load(Path(path)/'trainer_state.pt', weights_only=True)
-    optimizer.load_state_dict(ts['optimizer'])
-    generator.set_state(ts['generator']); torch.set_rng_state(ts['torch_rng'])
-    if ts['cuda_rng'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(ts['cuda_rng'])
-    return ts['state']
+    saved = torch.load(Path(path)/'trainer_state.pt', weights_only=True)
+    optimizer.load_state_dict(saved['optimizer'])
+    data.load_state_dict(saved['data'])
+    torch.set_rng_state(saved['torch_rng'])
+    if saved['cuda_rng'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(saved['cuda_rng'])
+    return TrainState(**saved['state'])
 
 # %% ../nbs/05_training.ipynb #c021
 LOG_FIELDS = ['step', 'train_loss', 'val_loss', 'lr', 'grad_norm', 'tokens_per_s', 'mfu', 'elapsed_s']
@@ -156,24 +174,65 @@ def _open_log(path:Path, upto_step:int):
     "Open `log.csv` for appending, keeping only rows with step <= `upto_step`"
     rows = [r for r in read_log(path) if r['step'] <= upto_step]
     f = open(path, 'w', newline=''); w = csv.DictWriter(f, LOG_FIELDS); w.writeheader()
-    for r in rows: w.writerow({k: ('' if r.get(k) is None else (int(r[k]) if k == 'step' else r[k])) for k in LOG_FIELDS})
+    for r in rows:
+        w.writerow({k: '' if r.get(k) is None else int(r[k]) if k == 'step' else r[k] for k in LOG_FIELDS})
     return f, w
 
+# %% ../nbs/05_training.ipynb #c86896ca
+class StreamBatches:
+    "Pretraining's data source for `fit`: random windows of a token stream, drawn by a seeded generator"
+    def __init__(
+        self,
+        train:TokenStream,   # Training tokens
+        val:TokenStream,     # Validation tokens
+        cfg:RunConfig,       # Its `batch_size` (windows per process), `eval_batches` and `seed`
+    ):
+        self.train, self.val, self.cfg = train, val, cfg
+        self.generator = torch.Generator().manual_seed(cfg.seed)
+
+    def batch(self, n:int=1) -> dict:
+        "`n * batch_size` random windows: the inputs, and the same windows one token on as the targets"
+        x, y = self.train.sample(self.cfg.batch_size * n, self.generator)
+        return {'input_ids': x, 'targets': y}
+
+    def loss(self, model, batch:dict) -> torch.Tensor:
+        "Mean next-token cross-entropy over every position of `batch`"
+        logits = model(batch['input_ids']).logits
+        return F.cross_entropy(logits.flatten(0, 1).float(), batch['targets'].flatten())
+
+    def evaluate(self, model, n:int=1) -> dict:
+        "The validation loss over the first `eval_batches` batches of `n * batch_size` consecutive windows"
+        return {'val_loss': estimate_loss(model, self.val, self.cfg.batch_size * n, self.cfg.eval_batches)}
+
+    def state_dict(self) -> dict: return {'generator': self.generator.get_state()}
+
+    def load_state_dict(self, state:dict): self.generator.set_state(state['generator'])
+
 # %% ../nbs/05_training.ipynb #c023
-def _train_step(model, opt, train:TokenStream, cfg:RunConfig, gen, acc:Accelerator) -> tuple[float, float]:
-    "One optimizer step over `grad_accum` micro-batches; return the mean loss and the gradient's norm before clipping"
-    total, mine = 0.0, slice(acc.process_index * cfg.batch_size, (acc.process_index + 1) * cfg.batch_size)
+def n_tokens(
+    batch:dict,  # A batch from a data source: `input_ids`, and `attention_mask` where there is padding
+) -> int:
+    "Tokens the batch trains on: its real tokens where it has an attention mask, else every position"
+    if 'attention_mask' in batch: return int(batch['attention_mask'].sum())
+    return batch['input_ids'].numel()
+
+def _train_step(model, opt, data, cfg:RunConfig, acc:Accelerator) -> tuple[float, float, int]:
+    "One optimizer step over `grad_accum` micro-batches: the mean loss, the gradient's norm before clipping, the tokens"
+    total, tokens = 0.0, 0
     for micro in range(cfg.grad_accum):
-        x, y = train.sample(cfg.batch_size * acc.num_processes, gen)   # the global micro-batch, the same on every process
-        x, y = x[mine].to(acc.device), y[mine].to(acc.device)          # ... of which this process trains on its slice
-        ctx = acc.no_sync(model) if micro < cfg.grad_accum - 1 else torch.enable_grad()
-        with ctx, acc.autocast():
-            loss = F.cross_entropy(model(x).logits.flatten(0, 1).float(), y.flatten())
+        batch = data.batch(acc.num_processes)   # the global micro-batch, the same on every process ...
+        tokens += n_tokens(batch)
+        mine = {k: v.tensor_split(acc.num_processes)[acc.process_index].to(acc.device) for k, v in batch.items()}
+        sync = micro == cfg.grad_accum - 1     # ... of which this process trains on its slice; DDP syncs on the last
+        with (torch.enable_grad() if sync else acc.no_sync(model)), acc.autocast():
+            loss = data.loss(model, mine)
             acc.backward(loss / cfg.grad_accum)
         total += acc.reduce(loss.detach(), 'mean').item()
-    norm = acc.clip_grad_norm_(model.parameters(), cfg.grad_clip or math.inf)   # inf: measure the norm, clip nothing
-    opt.step(); opt.zero_grad(set_to_none=True)
-    return total / cfg.grad_accum, float(norm)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    norm = acc.clip_grad_norm_(trainable, cfg.grad_clip or math.inf)   # inf: measure the norm, clip nothing
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return total / cfg.grad_accum, float(norm), tokens
 
 # %% ../nbs/05_training.ipynb #c025
 def trackers(
@@ -184,75 +243,106 @@ def trackers(
     if setting == 'auto':
         import importlib.util
         found = importlib.util.find_spec('tensorboard') or importlib.util.find_spec('tensorboardX')
-        os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')  # tensorboard imports TensorFlow where installed; keep its banner quiet
+        os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')  # tensorboard imports TensorFlow where installed: no banner
         return ['tensorboard'] if found else None
     return [t.strip() for t in setting.split(',') if t.strip()]
 
 # %% ../nbs/05_training.ipynb #c026
-def fit(
-    model:GPT,                 # The model to train (moved to the device here)
-    train:TokenStream,         # Training tokens
-    val:TokenStream,           # Validation tokens
-    cfg:RunConfig,             # Run settings
-    out:Path,                  # Run folder: `log.csv` and `checkpoints/` go here
-    resume:bool=False,         # Continue from the newest checkpoint in `out/checkpoints`
-    on_log=None,               # Called with each log row (a dict), e.g. to draw a live plot; returning True stops the run
-    progress:bool=True,        # Show a tqdm bar
-) -> dict:
-    "Train `model` on `train` for `cfg.max_steps` steps; return summary metrics"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+def _accelerator(cfg:RunConfig, state:TrainState, out:Path) -> Accelerator:
+    "The run's `Accelerator`, in the precision `state` chose (a resumed run under `auto` keeps it), trackers started"
     device = pick_device(cfg.device)
-    ckpt = latest_checkpoint(out/'checkpoints') if resume else None
-    if resume and ckpt is None: raise UsageError(f"--resume: no checkpoint in {out/'checkpoints'}; run without --resume to start")
-    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
-                            fused=True)   # the fused kernel exists for CPU and CUDA since torch 2.4
-    gen = torch.Generator().manual_seed(cfg.seed)
-    state = {'step': 0, 'best_val': float('inf'), 'best_step': -1, 'tokens': 0, 'train_s': 0.0, 'bad_evals': 0, 'stopped_early': False}
-    if ckpt: state = load_checkpoint(ckpt, model, opt, gen)
-    if cfg.precision != 'auto' or 'mixed_precision' not in state:   # under auto, a resumed run keeps the precision it chose
-        state['mixed_precision'] = pick_precision(cfg.precision, device)
+    if cfg.precision != 'auto' or not state.mixed_precision:
+        state.mixed_precision = pick_precision(cfg.precision, device)
     if device == 'cpu': keep_freed_memory()
     AcceleratorState._reset_state()  # one process may run several fits with different precisions (notebooks, the panel)
-    acc = Accelerator(mixed_precision=state['mixed_precision'], cpu=device == 'cpu', log_with=trackers(cfg.trackers), project_dir=out)
-    if acc.log_with: acc.init_trackers('llm_course', config={k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))})
+    acc = Accelerator(mixed_precision=state.mixed_precision, cpu=device == 'cpu', log_with=trackers(cfg.trackers),
+                      project_dir=out)
+    if acc.log_with:
+        settings = {k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))}
+        acc.init_trackers('llm_course', config=settings)
+    return acc
+
+def _evaluate(model, data, acc:Accelerator) -> dict:
+    "The data source's validation metrics for `model`, in eval mode and the run's precision"
+    model.eval()
+    with torch.no_grad(), acc.autocast(): metrics = data.evaluate(acc.unwrap_model(model), acc.num_processes)
+    model.train()
+    return metrics
+
+def _note_eval(state:TrainState, val_loss:float, patience:int):
+    "Keep the best validation loss, and stop early after `patience` evaluations in a row without a new best"
+    if val_loss < state.best_val:
+        state.best_val, state.best_step, state.bad_evals = val_loss, state.step, 0
+    else: state.bad_evals += 1
+    state.stopped_early = bool(patience) and state.bad_evals >= patience
+
+def _summary(state:TrainState, rows:list[dict], mfu_per_token:float, peak:float, acc:Accelerator) -> dict:
+    "The run's metrics from its final state and its log rows"
+    last = [r['train_loss'] for r in rows[-max(1, len(rows) // 10):]]
+    val = next((r['val_loss'] for r in reversed(rows) if r['val_loss'] is not None), None)
+    tokens_per_s = state.tokens / max(state.train_s, 1e-9)
+    return {'steps': state.step, 'train_loss': sum(last) / max(1, len(last)), 'val_loss': val,
+            'best_val_loss': state.best_val, 'best_step': state.best_step, 'stopped_early': state.stopped_early,
+            'tokens': state.tokens, 'tokens_per_s': tokens_per_s, 'train_seconds': state.train_s,
+            'mfu': tokens_per_s * mfu_per_token, 'peak_flops': peak, 'mixed_precision': acc.mixed_precision,
+            'num_processes': acc.num_processes, 'device': str(acc.device)}
+
+# %% ../nbs/05_training.ipynb #46eec217
+def fit(
+    model,               # The model to train (moved to the device here)
+    data,                # Its data source: `StreamBatches` (pretraining) or chapter 07's `ExampleBatches`
+    cfg:RunConfig,       # Schedule (`lr`, `min_lr`, `warmup_steps`, `max_steps`), `grad_accum`, `grad_clip`, intervals
+    out:Path,            # Run folder: `log.csv` and `checkpoints/` go here
+    resume:bool=False,   # Continue from the newest checkpoint in `out/checkpoints`
+    on_log=None,         # Called with each log row (a dict), e.g. to draw a live plot; returning True stops the run
+    progress:bool=True,  # Show a tqdm bar
+) -> dict:
+    "Train `model` on batches from `data` for `cfg.max_steps` optimizer steps; return summary metrics"
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = latest_checkpoint(out/'checkpoints') if resume else None
+    if resume and ckpt is None:
+        raise UsageError(f"--resume: no checkpoint in {out/'checkpoints'}; run without --resume to start")
+    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
+                            fused=True)   # the fused kernel exists for CPU and CUDA since torch 2.4
+    state = load_checkpoint(ckpt, model, opt, data) if ckpt else TrainState()
+    acc = _accelerator(cfg, state, out)
     model, opt = acc.prepare(model, opt)
     fwd = torch.compile(model) if cfg.compile else model
-    tokens_per_step = cfg.batch_size * cfg.block_size * cfg.grad_accum * acc.num_processes
-    fpt, peak = flops_per_token(acc.unwrap_model(model)), peak_flops(device, acc.mixed_precision)
-    f, log = _open_log(out/'log.csv', state['step']) if acc.is_main_process else (None, None)
-    bar = tqdm(range(state['step'], cfg.max_steps), initial=state['step'], total=cfg.max_steps,
+    peak = peak_flops(acc.device.type, acc.mixed_precision)
+    mfu_per_token = flops_per_token(acc.unwrap_model(model)) / peak / acc.num_processes
+    f, log = _open_log(out/'log.csv', state.step) if acc.is_main_process else (None, None)
+    bar = tqdm(range(state.step, cfg.max_steps), initial=state.step, total=cfg.max_steps,
                disable=not (progress and acc.is_main_process), desc='train', mininterval=1)
+    model.train()
     try:
         for step in bar:
-            for g in opt.param_groups: g['lr'] = lr_at(step, cfg)
+            lr = lr_at(step, cfg)
+            for g in opt.param_groups: g['lr'] = lr
             t0 = time.perf_counter()
-            loss, grad_norm = _train_step(fwd, opt, train, cfg, gen, acc)
+            loss, grad_norm, tokens = _train_step(fwd, opt, data, cfg, acc)
             dt = time.perf_counter() - t0
-            state.update(step=step + 1, tokens=state['tokens'] + tokens_per_step, train_s=state['train_s'] + dt)
-            row = {'step': step + 1, 'train_loss': loss, 'lr': lr_at(step, cfg), 'grad_norm': grad_norm, 'tokens_per_s': tokens_per_step / dt,
-                   'mfu': tokens_per_step / dt * fpt / peak / acc.num_processes, 'elapsed_s': state['train_s']}
-            if (step + 1) % cfg.eval_interval == 0 or step + 1 == cfg.max_steps:
-                row['val_loss'] = estimate_loss(fwd, val, cfg.batch_size * acc.num_processes, cfg.eval_batches, acc)  # same windows for any n
-                if row['val_loss'] < state['best_val']: state.update(best_val=row['val_loss'], best_step=step + 1, bad_evals=0)
-                else: state['bad_evals'] += 1
-                state['stopped_early'] = bool(cfg.patience) and state['bad_evals'] >= cfg.patience
-            if log: log.writerow({k: row.get(k, '') for k in LOG_FIELDS}); f.flush()
-            if acc.log_with: acc.log({k: v for k, v in row.items() if k != 'step'}, step=step + 1)
-            if on_log and on_log(row) is True: state['stopped_early'] = True   # asked to stop: checkpoint, then end
-            bar.set_postfix(loss=f'{loss:.3f}', tok_s=f"{row['tokens_per_s']:,.0f}", mfu=f"{row['mfu']:.1%}", refresh=False)
-            if (step + 1) % cfg.ckpt_interval == 0 or step + 1 == cfg.max_steps or state['stopped_early']:
+            state.step, state.tokens, state.train_s = step + 1, state.tokens + tokens, state.train_s + dt
+            row = {'step': state.step, 'train_loss': loss, 'lr': lr, 'grad_norm': grad_norm,
+                   'tokens_per_s': tokens / dt, 'mfu': tokens / dt * mfu_per_token, 'elapsed_s': state.train_s}
+            if state.step % cfg.eval_interval == 0 or state.step == cfg.max_steps:
+                row.update(_evaluate(model, data, acc))
+                if 'val_loss' in row: _note_eval(state, row['val_loss'], cfg.patience)
+            if log:
+                log.writerow({k: row.get(k, '') for k in LOG_FIELDS})
+                f.flush()
+            if acc.log_with: acc.log({k: v for k, v in row.items() if k != 'step'}, step=state.step)
+            if on_log and on_log(row) is True: state.stopped_early = True   # asked to stop: checkpoint, then end
+            bar.set_postfix(loss=f'{loss:.3f}', tok_s=f"{tokens / dt:,.0f}", mfu=f"{row['mfu']:.1%}", refresh=False)
+            if state.step % cfg.ckpt_interval == 0 or state.step == cfg.max_steps or state.stopped_early:
                 acc.wait_for_everyone()
-                if acc.is_main_process: save_checkpoint(out/'checkpoints', acc.unwrap_model(model), opt, state, gen, cfg.keep_checkpoints)
-            if state['stopped_early']: break
+                if acc.is_main_process:
+                    save_checkpoint(out/'checkpoints', acc.unwrap_model(model), opt, state, data, cfg.keep_checkpoints)
+            if state.stopped_early: break
+        acc.wait_for_everyone()   # the last checkpoint is written before any process goes on with it
     finally:
         if f: f.close()
         if acc.log_with: acc.end_training()
-        acc.unwrap_model(model, keep_fp32_wrapper=False)   # the caller's model runs in its own precision again (no autocast)
+        acc.unwrap_model(model, keep_fp32_wrapper=False)   # the caller's model runs in its own precision again
     rows = read_log(out/'log.csv') if acc.is_main_process else []
-    last = [r['train_loss'] for r in rows[-max(1, len(rows) // 10):]]
-    return {'steps': state['step'], 'train_loss': sum(last) / max(1, len(last)),
-            'val_loss': next((r['val_loss'] for r in reversed(rows) if r['val_loss'] is not None), None),
-            'best_val_loss': state['best_val'], 'best_step': state['best_step'], 'stopped_early': state['stopped_early'], 'tokens': state['tokens'],
-            'tokens_per_s': state['tokens'] / max(state['train_s'], 1e-9), 'train_seconds': state['train_s'],
-            'mfu': state['tokens'] / max(state['train_s'], 1e-9) * fpt / peak / acc.num_processes,
-            'peak_flops': peak, 'mixed_precision': acc.mixed_precision, 'num_processes': acc.num_processes, 'device': str(acc.device)}
+    return _summary(state, rows, mfu_per_token, peak, acc)

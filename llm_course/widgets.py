@@ -113,7 +113,7 @@ def _draw(self:TrainingPanel):
 def _train(self:TrainingPanel, cfg:RunConfig):
     from llm_course.cli import save_config, stage_prepare, stage_tokenize
     from llm_course.tokenization import TokenStream
-    from llm_course.training import fit
+    from llm_course.training import StreamBatches, fit
     import contextlib, io, json
     try:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -127,7 +127,7 @@ def _train(self:TrainingPanel, cfg:RunConfig):
             self.status.value = f"step {row['step']}/{cfg.max_steps}: loss {row['train_loss']:.3f}, {row['tokens_per_s']:,.0f} tokens/s"
             if row['step'] % 10 == 0 or row.get('val_loss') is not None: self._draw()
             return self._stop
-        self.result = fit(GPT(config_from_run(cfg, vocab)), train, val, cfg, self.out, on_log=on_log, progress=False)
+        self.result = fit(GPT(config_from_run(cfg, vocab)), StreamBatches(train, val, cfg), cfg, self.out, on_log=on_log, progress=False)
         self.status.value = ('stopped' if self._stop else 'done') + f" at step {self.result['steps']}; checkpoint in {self.out/'checkpoints'}"
     except Exception as e: self.error = e; self.status.value = f'<b style="color:#c00">{type(e).__name__}: {e}</b>'
     finally: self._draw(); self.stop_button.disabled = True; self.update_info()

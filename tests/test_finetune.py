@@ -1,5 +1,5 @@
 "`llm-course finetune`: both tasks end to end on small pretrained runs, their outputs, and bad input"
-import json, os
+import json, os, signal, subprocess, sys, time
 from pathlib import Path
 
 import pytest
@@ -62,3 +62,71 @@ def test_bad_input(tiny_run, tmp_path):
         assert r.returncode == 2, (want, r.stderr[-2000:])
         last = r.stderr.strip().splitlines()[-1]   # (above it, at most transformers' weight-loading bar)
         assert last.startswith('llm-course finetune: error: ') and want in last, (want, r.stderr)
+
+def log_rows(path):
+    "(step, train loss, validation loss or '') of each row of a log.csv"
+    return [tuple(l.split(',')[:3]) for l in path.read_text().splitlines()[1:]]
+
+@pytest.fixture(scope='module')
+def small_labels(tmp_path_factory) -> Path:
+    "The first 400 messages of the spam data: 280 training examples, 18 steps an epoch at the tiny profile's batch of 16"
+    if DATA is None: pytest.skip('LLM_COURSE_DATA is not set')
+    path = tmp_path_factory.mktemp('labels')/'small.tsv'
+    path.write_text('\n'.join((DATA/'sms_spam.tsv').read_text(encoding='utf-8').splitlines()[:400]) + '\n', encoding='utf-8')
+    return path
+
+FT_SETTINGS = ['--set', 'ft_epochs=12', '--set', 'ft_batch_size=16', '--set', 'ft_lr=1e-3']
+
+def test_finetune_sigkill_then_resume(tiny_run, small_labels, tmp_path):
+    "Fine-tuning killed with SIGKILL and resumed gives the same losses, step for step, as a run never interrupted"
+    whole, killed = tmp_path/'whole', tmp_path/'killed'
+    args = ['--task', 'classify', '--model', tiny_run, '--data', small_labels, '--profile', 'tiny', *FT_SETTINGS]
+    llm_course('finetune', *args, '--out', whole)
+    env = {**os.environ, 'MPLBACKEND': 'Agg', 'TOKENIZERS_PARALLELISM': 'false'}
+    p = subprocess.Popen([sys.executable, '-m', 'llm_course.cli', 'finetune', *map(str, args), '--out', str(killed)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 300
+    first = killed/'checkpoints'/'step-000018'/'trainer_state.pt'
+    while not first.exists() and p.poll() is None and time.time() < deadline: time.sleep(0.005)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL, 'the run ended before it could be killed'
+    assert not (killed/'metrics.json').exists()
+    killed_at = len(log_rows(killed/'log.csv'))
+    assert 18 <= killed_at < 216, killed_at
+    r = llm_course('finetune', '--task', 'classify', '--model', tiny_run, '--data', small_labels, '--out', killed, '--resume')
+    a, b = log_rows(whole/'log.csv'), log_rows(killed/'log.csv')
+    assert [s for s, _, _ in b] == [str(i) for i in range(1, 217)]
+    for ra, rb in zip(a, b):
+        assert abs(float(ra[1]) - float(rb[1])) < 1e-5, (ra, rb)
+        assert (ra[2] == '') == (rb[2] == '') and (ra[2] == '' or abs(float(ra[2]) - float(rb[2])) < 1e-5), (ra, rb)
+    ma, mb = (json.loads((d/'metrics.json').read_text()) for d in (whole, killed))
+    assert mb['best_epoch'] == ma['best_epoch'] and abs(mb['test_accuracy'] - ma['test_accuracy']) < 1e-9, (ma, mb)
+    assert 'test accuracy' in r.stdout
+
+def test_finetune_resume_refuses_another_model(tiny_run, small_labels, tmp_path):
+    out = tmp_path/'ft'
+    llm_course('finetune', '--task', 'classify', '--model', tiny_run, '--data', small_labels, '--profile', 'tiny',
+               '--set', 'ft_epochs=1', '--out', out)
+    r = llm_course('finetune', '--task', 'classify', '--model', tiny_run, '--data', small_labels, '--out', out, '--resume',
+                   '--set', 'pooling=mean', check=False)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == (f"llm-course finetune: error: --resume --set pooling=mean: would change the model "
+                                                 f"or data the run in {out} started with (pooling=last); start a new run with another --out")
+
+@pytest.mark.skipif(sys.platform == 'win32', reason='gloo process groups on Linux and macOS')
+def test_finetune_two_processes_match_one(tiny_run, small_labels, tmp_path):
+    "Fine-tuning under torchrun: two processes with half the batch each follow the single-process run"
+    args = ['--task', 'classify', '--model', tiny_run, '--data', small_labels, '--profile', 'tiny', '--set', 'ft_epochs=2',
+            '--set', 'precision=fp32']   # bf16 rounds a batch of 16 and two of 8 apart by more than the slices' float sums
+    llm_course('finetune', *args, '--set', 'ft_batch_size=16', '--out', tmp_path/'one')
+    env = {**os.environ, 'MPLBACKEND': 'Agg', 'TOKENIZERS_PARALLELISM': 'false'}
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '-m', 'llm_course.cli', 'finetune',
+                        *map(str, args), '--set', 'ft_batch_size=8', '--out', str(tmp_path/'two')],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    one, two = log_rows(tmp_path/'one'/'log.csv'), log_rows(tmp_path/'two'/'log.csv')
+    assert [s for s, _, _ in one] == [s for s, _, _ in two] == [str(i) for i in range(1, 37)]
+    for ra, rb in zip(one, two):
+        assert abs(float(ra[1]) - float(rb[1])) < 1e-4, (ra, rb)
+    assert r.stdout.count('test accuracy') == 1 and (tmp_path/'two'/'model'/'model.safetensors').exists()
