@@ -308,19 +308,16 @@ def _finetune(args):
     from accelerate import PartialState
     from llm_course.core import pick_device
     from llm_course.finetuning import finetune_classify, finetune_instruct
-    if args.resume: cfg, profile = resume_config(args, args.out)
+    if args.resume: cfg, _ = resume_config(args, args.out)
     else:
         check_out(args.out, args.overwrite)
-        cfg, profile = run_config(args), args.profile
+        cfg = run_config(args)
     if args.lora_r is not None and args.lora_r != cfg.lora_r:
         if args.resume: raise UsageError(f"--resume --lora-r {args.lora_r}: the run in {args.out} started with lora_r={cfg.lora_r}")
         if args.lora_r < 0: raise UsageError(f"--lora-r {args.lora_r}: use 0 (no LoRA) or a positive rank")
         cfg = replace(cfg, lora_r=args.lora_r)
     state = PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
-    state.wait_for_everyone()   # every process has checked --out before the first writes to it
-    if state.is_main_process:
-        args.out.mkdir(parents=True, exist_ok=True)
-        save_config(cfg, args.out, profile)
+    state.wait_for_everyone()   # every process has checked --out before the first writes to it (config.json)
     if args.task == 'classify':
         finetune_classify(args.model, args.data or 'ucirvine/sms_spam', cfg, args.out, resume=args.resume)
     else: finetune_instruct(args.model, args.data, cfg, args.out, resume=args.resume)

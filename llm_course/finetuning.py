@@ -252,6 +252,7 @@ class ExampleBatches:
         self.examples, self.collate, self.batch_size, self.seed = examples, collate, batch_size, seed
         self.validate = evaluate
         self.drawn = 0   # batches drawn so far: the position in the data
+        self._order = (-1, None)   # (epoch, its order), drawn once an epoch
 
     def steps_per_epoch(self, n:int=1) -> int:
         "Batches in one pass over the examples when `n` processes share each global batch"
@@ -260,10 +261,13 @@ class ExampleBatches:
     def batch(self, n:int=1) -> dict:
         "The next `n * batch_size` examples in this epoch's order, collated"
         epoch, i = divmod(self.drawn, self.steps_per_epoch(n))
-        order = torch.randperm(len(self.examples), generator=torch.Generator().manual_seed(self.seed + epoch))
+        if self._order[0] != epoch:
+            g = torch.Generator().manual_seed(self.seed + epoch)
+            self._order = (epoch, torch.randperm(len(self.examples), generator=g).tolist())
+        order = self._order[1]
         size = self.batch_size * n
         self.drawn += 1
-        return self.collate([self.examples[j] for j in order[i * size:(i + 1) * size].tolist()])
+        return self.collate([self.examples[j] for j in order[i * size:(i + 1) * size]])
 
     def loss(self, model, batch:dict) -> torch.Tensor:
         "The model's own loss for `batch`"
@@ -656,11 +660,20 @@ def _model_dir(path) -> Path:
     if not (p/'tokenizer.json').exists(): raise UsageError(f"--model {path}: no tokenizer.json beside the model; pass the folder `export_model` wrote")
     return p
 
-def _save(model, tokenizer, out:Path, metrics:dict, cfg:RunConfig):
-    "Write `out/model`, `out/metrics.json` and `out/config.json`"
+def _start(out, cfg:RunConfig) -> Path:
+    "Make the run folder `out` and record its settings in `out/config.json` (one process writes, under torchrun)"
+    out = Path(out)
+    if PartialState().is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out/'config.json', json.dumps(asdict(cfg), indent=2))
+    return out
+
+def _save(model, tokenizer, out:Path, metrics:dict):
+    "Write `out/model` and `out/metrics.json`"
     tmp = out/'.model.tmp'
-    model.save_pretrained(tmp); tokenizer.save_pretrained(tmp); replace_dir(tmp, out/'model')
-    write_atomic(out/'config.json', json.dumps(asdict(cfg), indent=2))
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    replace_dir(tmp, out/'model')
     write_atomic(out/'metrics.json', json.dumps(metrics, indent=2))
 
 def finetune_classify(
@@ -673,7 +686,7 @@ def finetune_classify(
     resume:bool=False,            # Continue the run killed in `out` from its newest checkpoint
 ) -> dict:
     "Fine-tune a classifier on `data` (stratified 70/10/20 split); write the model and test metrics to `out`"
-    mdir = _model_dir(model_dir); out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    mdir, out = _model_dir(model_dir), _start(out, cfg)
     seed_everything(cfg.seed)   # the new head's weights, and LoRA's, are drawn from the seed
     texts, labels = load_labeled(data, text_column, label_column)
     classes = sorted(set(labels)); y = np.array([classes.index(l) for l in labels])
@@ -696,7 +709,7 @@ def finetune_classify(
                'test_accuracy': met['accuracy'], 'test_f1': {c: met['per_class'][i]['f1'] for i, c in enumerate(classes)},
                'test_macro_f1': met['f1'], 'confusion': met['confusion'], **run}
     if not PartialState().is_main_process: return metrics   # under torchrun, one process writes
-    _save(model, tok, out, metrics, cfg)
+    _save(model, tok, out, metrics)
     print(f"finetune: test accuracy {met['accuracy']:.4f}, F1 " + ', '.join(f'{c} {f:.3f}' for c, f in metrics['test_f1'].items()) +
           f"; {run['trainable_params']:,} trainable parameters, {run['train_seconds']:.0f} s; wrote {out}")
     return metrics
@@ -711,7 +724,7 @@ def finetune_instruct(
     resume:bool=False,        # Continue the run killed in `out` from its newest checkpoint
 ) -> dict:
     "Instruction-tune a causal LM on `data` (85/5/10 split); write the model, test ROUGE-L/BLEU before and after, and the responses"
-    mdir = _model_dir(model_dir); out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    mdir, out = _model_dir(model_dir), _start(out, cfg)
     recs = load_instructions(data)
     tok = hf_tokenizer(mdir/'tokenizer.json')
     if tok.eos_token_id is None: raise UsageError(f"--model {model_dir}: its tokenizer has no <|endoftext|> token to end responses; use a BPE model")
@@ -739,7 +752,7 @@ def finetune_instruct(
                'rougeL_before': score_before['rougeL'], 'bleu_before': score_before['bleu'], 'validation_loss_before': val_before,
                'validation_loss': min(r['val_loss'] for r in run['history']), **run}
     if not PartialState().is_main_process: return metrics   # under torchrun, one process writes
-    _save(model, tok, out, metrics, cfg)
+    _save(model, tok, out, metrics)
     write_atomic(out/'responses.json', json.dumps([{**r, 'before': b, 'after': a} for r, b, a in zip(test_recs, before, after)], indent=1))
     print(f"finetune: validation loss {val_before:.3f} -> {metrics['validation_loss']:.3f}; test ROUGE-L {score_before['rougeL']:.3f} -> {score_after['rougeL']:.3f}, BLEU {score_before['bleu']:.2f} -> {score_after['bleu']:.2f}; wrote {out}")
     return metrics
