@@ -10,7 +10,8 @@ import argparse, statistics, tempfile
 from pathlib import Path
 
 import torch
-from llm_course.core import cpu_bf16_speedup, cpu_bf16_units, load_profile, matmul_flops, pick_precision, seed_everything
+from llm_course.core import cpu_bf16_units, load_profile, pick_precision, seed_everything
+from llm_course.training import cpu_bf16_speedup, matmul_flops
 from llm_course.data import load_corpus, prepare_corpus
 from llm_course.model import GPT, config_from_run
 from llm_course.tokenization import BPETokenizer, TokenStream, pack_tokens
@@ -22,7 +23,7 @@ args = ap.parse_args()
 
 scratch = tempfile.TemporaryDirectory(); tmp = Path(scratch.name)   # removed at exit
 base = load_profile(args.profile)
-dsd = prepare_corpus(load_corpus(base.data, base.doc_chars), base.val_frac, base.split, base.max_docs)
+dsd, _ = prepare_corpus(load_corpus(base.data, base.doc_chars), base.val_frac, base.split, base.max_docs)
 tok = BPETokenizer().train(dsd['train']['text'], base.vocab_size)
 hf = tok.to_hf(tmp/'tokenizer.json')
 for s in ('train', 'validation'): pack_tokens(dsd[s]['text'], hf, tmp/f'{s}.bin', [tok.special_tokens['<|endoftext|>']])

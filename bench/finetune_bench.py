@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from llm_course.cli import pipeline
+from llm_course.pipeline import pipeline
 from llm_course.core import load_profile
 from llm_course.evaluation import classification_metrics
 from llm_course.finetuning import finetune_classify, finetune_instruct, load_labeled, stratified_split

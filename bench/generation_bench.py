@@ -16,10 +16,11 @@ import torch
 from datasets import load_from_disk
 from transformers import AutoModelForCausalLM
 
-from llm_course.cli import pipeline
+from llm_course.pipeline import pipeline
 from llm_course.core import load_profile
 from llm_course.evaluation import perplexity
-from llm_course.generation import OnnxLM, decode_path, export_onnx, generate, quantize_int8, save_int8
+from llm_course.deployment import OnnxLM, decode_path, export_onnx, quantize_int8, save_int8
+from llm_course.generation import generate
 from llm_course.model import GPT, GPTConfig
 from llm_course.tokenization import hf_tokenizer
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from llm_course.core import load_profile, matmul_flops, seed_everything
+from llm_course.core import load_profile, seed_everything
+from llm_course.training import matmul_flops
 from llm_course.generation import generate
 from llm_course.model import GPT, GPTConfig, flops_per_token, n_params
 from llm_course.tokenization import TokenStream

@@ -24,7 +24,7 @@ args = ap.parse_args()
 
 model = args.model
 if model is None:
-    from llm_course.cli import pipeline
+    from llm_course.pipeline import pipeline
     from llm_course.core import load_profile
     scratch = tempfile.TemporaryDirectory(); run = Path(scratch.name)/'run'; pipeline(load_profile('cpu'), run, progress=False); model = run/'model'
 

@@ -13,7 +13,7 @@ import argparse, contextlib, statistics, sys, time
 import torch, torch.nn.functional as F
 from torch.nn.attention import sdpa_kernel, SDPBackend
 import llm_course.attention
-from llm_course.core import cpu_bf16_speedup
+from llm_course.training import cpu_bf16_speedup
 from llm_course.model import GPT, GPTConfig
 from llm_course.training import keep_freed_memory, param_groups
 

@@ -15,7 +15,7 @@ import torch
 from datasets import Dataset
 from transformers import Trainer, TrainerCallback, TrainingArguments
 
-from llm_course.cli import stage_prepare, stage_tokenize
+from llm_course.pipeline import stage_prepare, stage_tokenize
 from llm_course.core import load_profile, seed_everything
 from llm_course.model import GPT, config_from_run
 from llm_course.tokenization import TokenStream

@@ -29,19 +29,20 @@ def causal_mask(
 
 # %% ../nbs/03_attention.ipynb #c016
 def attention(
-    q:torch.Tensor,           # Queries `(..., T, d_k)`
-    k:torch.Tensor,           # Keys `(..., S, d_k)`
-    v:torch.Tensor,           # Values `(..., S, d_v)`
+    q:torch.Tensor,               # Queries `(..., T, d_k)`
+    k:torch.Tensor,               # Keys `(..., S, d_k)`
+    v:torch.Tensor,               # Values `(..., S, d_v)`
     mask:torch.Tensor|None=None,  # Boolean, broadcastable to `(..., T, S)`: True where attending is allowed
-    dropout_p:float=0.0,      # Dropout on the attention weights
+    dropout_p:float=0.0,          # Dropout on the attention weights
 ) -> tuple[torch.Tensor, torch.Tensor]:
     "Scaled dot-product attention, returning the output `(..., T, d_v)` and the weights `(..., T, S)`"
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     if mask is not None: scores = scores.masked_fill(~mask, float('-inf'))
     scores = scores - scores.amax(-1, keepdim=True)
-    w = scores.exp(); w = w / w.sum(-1, keepdim=True)
-    if dropout_p: w = F.dropout(w, dropout_p)
-    return w @ v, w
+    weights = scores.exp()
+    weights = weights / weights.sum(-1, keepdim=True)
+    if dropout_p: weights = F.dropout(weights, dropout_p)
+    return weights @ v, weights
 
 # %% ../nbs/03_attention.ipynb #c025
 def rope_angles(
@@ -93,7 +94,8 @@ def fused_attention(
     if q.device.type != 'cpu' or not torch.is_autocast_enabled('cpu'):
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal)
     with torch.autocast('cpu', enabled=False):
-        return F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal)
+        return F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask,
+                                              dropout_p=dropout_p, is_causal=is_causal)
 
 # %% ../nbs/03_attention.ipynb #c031
 class CausalSelfAttention(nn.Module):
@@ -125,6 +127,8 @@ class CausalSelfAttention(nn.Module):
         if rope is not None: q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if past_key_values is not None: k, v = past_key_values.update(k, v, self.layer_idx)
         T, S = q.shape[2], k.shape[2]
-        if mask is None and T != S and T > 1: mask = causal_mask(T, S, x.device)   # several new queries after cached keys
-        y = fused_attention(q, k, v, mask, self.dropout if self.training else 0.0, is_causal=bool(mask is None and T == S))
+        if mask is None and T != S and T > 1:   # several new queries after cached keys
+            mask = causal_mask(T, S, x.device)
+        dropout_p = self.dropout if self.training else 0.0
+        y = fused_attention(q, k, v, mask, dropout_p, is_causal=bool(mask is None and T == S))
         return self.resid_dropout(self.c_proj(merge_heads(y)))

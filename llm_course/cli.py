@@ -1,4 +1,4 @@
-"""`llm-course prepare / train / evaluate / generate / finetune / pipeline / profiles`: each stage of the course as a command that reads and writes a run folder, so stages can run separately, resume, and be inspected.
+"""`llm-course prepare / train / evaluate / generate / finetune / serve / pipeline / profiles`: each stage of the course as a command that reads and writes a run folder, so stages can run separately, resume, and be inspected.
 
 Docs: https://llm-course.github.io/llm_course/cli.html.md"""
 
@@ -6,18 +6,17 @@ Docs: https://llm-course.github.io/llm_course/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #c003
 from __future__ import annotations
-import argparse, json, math, os, sys, time
-from dataclasses import asdict, fields
+import argparse, json, os, sys
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['FIXED_ON_RESUME', 'COMMANDS', 'run_config', 'save_config', 'check_out', 'resume_config', 'stage_prepare',
-           'stage_tokenize', 'stage_train', 'stage_evaluate', 'pipeline', 'build_parser', 'main']
+__all__ = ['FIXED_ON_RESUME', 'COMMANDS', 'run_config', 'check_out', 'resume_config', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #c004
 from .core import (RunConfig, UsageError, load_profile, parse_overrides, profile_table, read_profiles,
-                             seed_everything, settings_path)
+                             settings_path)
 
 # %% ../nbs/10_cli.ipynb #c007
 def run_config(
@@ -28,15 +27,7 @@ def run_config(
     if getattr(args, 'data', None): overrides['data'] = args.data
     return load_profile(args.profile, overrides)
 
-def save_config(
-    cfg:RunConfig,  # The resolved run settings
-    out:Path,       # Run folder
-    profile:str,    # Name of the profile they came from
-):
-    "Write the resolved settings to `out/config.json`"
-    from llm_course.data import write_atomic
-    write_atomic(Path(out)/'config.json', json.dumps({'profile': profile, **asdict(cfg)}, indent=2))
-
+# %% ../nbs/10_cli.ipynb #10a02b57
 def check_out(
     out:Path,        # Run folder about to be written
     overwrite:bool,  # Allow a folder that is not empty
@@ -44,178 +35,71 @@ def check_out(
     "Refuse a non-empty `out` unless `overwrite`"
     if out.exists() and not out.is_dir(): raise UsageError(f"--out {out}: is a file; pass a folder path")
     if out.exists() and any(out.iterdir()) and not overwrite:
-        raise UsageError(f"--out {out}: folder is not empty; pass --overwrite to write into it, or choose another --out")
+        raise UsageError(f"--out {out}: folder is not empty; pass --overwrite to write into it, "
+                         "or choose another --out")
 
-FIXED_ON_RESUME = ('data', 'doc_chars', 'max_docs', 'val_frac', 'split', 'unicode_form', 'filters', 'pii', 'dedup_threshold',
-                   'tokenizer', 'vocab_size', 'n_layer', 'n_head', 'n_embd', 'block_size', 'dropout', 'bias', 'pos_emb',
-                   'norm', 'mlp', 'tie_embeddings', 'seed', 'lora_r', 'lora_alpha', 'pooling', 'ft_train', 'ft_blocks',
-                   'class_weight')
+# %% ../nbs/10_cli.ipynb #5d04dc42
+FIXED_ON_RESUME = ('data', 'doc_chars', 'max_docs', 'val_frac', 'split', 'unicode_form', 'filters', 'pii',
+                   'dedup_threshold', 'tokenizer', 'vocab_size', 'n_layer', 'n_head', 'n_embd', 'block_size', 'dropout',
+                   'bias', 'pos_emb', 'norm', 'mlp', 'tie_embeddings', 'seed', 'lora_r', 'lora_alpha', 'pooling',
+                   'ft_train', 'ft_blocks', 'class_weight')
 
 def resume_config(
-    args,      # Parsed command line: its `set` overrides (and `profile`, used only if the run did not record one)
+    args,      # Parsed command line: its `set` overrides and `data` (and `profile`, used if the run recorded none)
     out:Path,  # Folder of the run to resume, with its `config.json`
 ) -> tuple[RunConfig, str]:
-    "The settings and profile the run in `out` started with, and the `--set` overrides that change neither model nor data"
+    "The settings and profile the run in `out` started with, plus `--set` overrides that change neither model nor data"
     path = Path(out)/'config.json'
     if not path.exists(): raise UsageError(f"--resume: {path} not found; run without --resume to start a run in {out}")
     saved = json.loads(path.read_text())
     profile = saved.get('profile', args.profile)
     started = {f.name: saved[f.name] for f in fields(RunConfig) if f.name in saved}
     overrides = parse_overrides(getattr(args, 'set', None))
+    if getattr(args, 'data', None): overrides['data'] = str(args.data)   # `--data` is `--set data=...`
     cfg = load_profile(profile, {**started, **overrides})
     changed = [k for k in FIXED_ON_RESUME if k in overrides and getattr(cfg, k) != started.get(k)]
     if changed:
-        raise UsageError(f"--resume --set {changed[0]}={overrides[changed[0]]}: would change the model or data the run in {out} "
-                         f"started with ({', '.join(f'{k}={started.get(k)}' for k in changed)}); start a new run with another --out")
+        was = ', '.join(f'{k}={started.get(k)}' for k in changed)
+        given = f"--data {args.data}" if changed[0] == 'data' else f"--set {changed[0]}={overrides[changed[0]]}"
+        raise UsageError(f"--resume {given}: would change the model or data the run "
+                         f"in {out} started with ({was}); start a new run with another --out")
     return cfg, profile
-
-# %% ../nbs/10_cli.ipynb #c009
-def stage_prepare(
-    cfg:RunConfig,  # Run settings: the corpus (`data`), and how to clean, deduplicate and split it
-    out:Path,       # Run folder
-):
-    "Read and clean `cfg.data`; write `out/dataset` and `out/report.json`"
-    from llm_course.data import load_corpus, prepare_corpus, save_prepared
-    report = {}
-    dsd = prepare_corpus(load_corpus(cfg.data, cfg.doc_chars, report=report), cfg.val_frac, cfg.split, cfg.max_docs, report,
-                         cfg.filters, cfg.pii, cfg.dedup_threshold, cfg.unicode_form, cfg.num_proc)
-    save_prepared(dsd, report, out)
-    files = f" ({len(report['files_read'])} file(s) read, {len(report['files_skipped'])} skipped)" if report['files_read'] or report['files_skipped'] else ''
-    print(f"prepare: {cfg.data}{files}; {report['documents_in']} documents in, {report['documents_out']} out "
-          f"(train {report['train_documents']}, validation {report['validation_documents']})" +
-          ''.join(f"; {k.replace('_', ' ')} {v}" for k, v in report['removed'].items() if v) +
-          ''.join(f"; {v} {k} masked" for k, v in report.get('pii_replaced', {}).items() if v))
-    return dsd, report
-
-# %% ../nbs/10_cli.ipynb #c011
-def stage_tokenize(
-    cfg:RunConfig,  # Run settings: `tokenizer` ('bpe' or 'char') and `vocab_size`
-    out:Path,       # Run folder
-    dsd=None,       # The prepared `DatasetDict` (None: read `out/dataset`)
-) -> dict:
-    "Train the tokenizer; write `tokenizer.json`, `train.bin`, `validation.bin` and `tokens.json`"
-    from datasets import load_from_disk
-    from llm_course.data import write_atomic
-    from llm_course.tokenization import BPETokenizer, CharTokenizer, pack_tokens
-    if dsd is None:
-        if not (out/'dataset').exists(): raise UsageError(f"{out}/dataset not found: run `llm-course prepare --out {out}` first")
-        dsd = load_from_disk(str(out/'dataset'))
-    if cfg.tokenizer == 'bpe':
-        tok = BPETokenizer().train(dsd['train']['text'], cfg.vocab_size); sep = [tok.special_tokens['<|endoftext|>']]
-    elif cfg.tokenizer == 'char':
-        tok = CharTokenizer().train('\n\n'.join(dsd['train']['text']) + '\n\n'); sep = tok.encode('\n\n')
-    else: raise UsageError(f"tokenizer={cfg.tokenizer!r}: use bpe or char")
-    hf = tok.to_hf(out/'tokenizer.json')
-    counts = {s: pack_tokens(dsd[s]['text'], hf, out/f'{s}.bin', sep) for s in ('train', 'validation')}
-    info = {'tokenizer': cfg.tokenizer, 'vocab_size': tok.vocab_size, **{f'{s}_tokens': n for s, n in counts.items()},
-            'validation_bytes': sum(len(t.encode()) + 2 for t in dsd['validation']['text'])}
-    write_atomic(out/'tokens.json', json.dumps(info, indent=2))
-    print(f"tokenize: {cfg.tokenizer} vocabulary of {tok.vocab_size}; {counts['train']:,} train and {counts['validation']:,} validation tokens")
-    return info
-
-# %% ../nbs/10_cli.ipynb #c013
-def stage_train(
-    cfg:RunConfig,       # Run settings: the model's shape and the training's
-    out:Path,            # Run folder, with `tokens.json` and the token files from `stage_tokenize`
-    resume:bool=False,   # Continue from the newest checkpoint in `out/checkpoints`
-    progress:bool=True,  # Show a progress bar
-) -> tuple:
-    "Train a GPT on `out/train.bin`; return the model and the training metrics"
-    from llm_course.model import GPT, config_from_run, n_params
-    from llm_course.tokenization import TokenStream
-    from llm_course.training import StreamBatches, estimate_loss, fit
-    info = json.loads((out/'tokens.json').read_text())
-    train, val = (TokenStream(out/f'{s}.bin', info['vocab_size'], cfg.block_size) for s in ('train', 'validation'))
-    seed_everything(cfg.seed)
-    model = GPT(config_from_run(cfg, info['vocab_size']))
-    init_loss = None if resume else estimate_loss(model, val, cfg.batch_size, cfg.eval_batches)
-    print(f"train: {n_params(model):,} parameters, {cfg.max_steps} steps of {cfg.batch_size * cfg.grad_accum} x {cfg.block_size} tokens")
-    metrics = fit(model, StreamBatches(train, val, cfg), cfg, out, resume=resume, progress=progress)
-    return model, {**metrics, 'initial_val_loss': init_loss, 'params': n_params(model)}
-
-# %% ../nbs/10_cli.ipynb #c015
-def stage_evaluate(
-    model,          # The trained model
-    cfg:RunConfig,  # Run settings: `block_size` and `batch_size`
-    out:Path,       # Run folder, with `tokens.json` and `validation.bin`
-) -> dict:
-    "Validation loss, perplexity and bits per byte over all of `out/validation.bin`"
-    from llm_course.evaluation import evaluate_stream
-    from llm_course.tokenization import TokenStream
-    info = json.loads((out/'tokens.json').read_text())
-    res = evaluate_stream(model, TokenStream(out/'validation.bin', info['vocab_size'], cfg.block_size), cfg.batch_size)
-    res['bits_per_byte'] = res['loss'] * info['validation_tokens'] / math.log(2) / info['validation_bytes']
-    print(f"evaluate: validation loss {res['loss']:.3f}, perplexity {res['perplexity']:.1f}, {res['bits_per_byte']:.3f} bits/byte")
-    return res
-
-# %% ../nbs/10_cli.ipynb #c017
-def pipeline(
-    cfg:RunConfig,       # Run settings
-    out:Path,            # Run folder to write
-    profile:str='cpu',   # Name of the profile `cfg` came from, recorded in `config.json` and `metrics.json`
-    progress:bool=True,  # Show the training's progress bar
-) -> dict:
-    "Prepare, tokenize, train, evaluate, export and sample: the whole life of a model, into `out`"
-    from llm_course.data import write_atomic
-    from llm_course.evaluation import plot_losses, sample_words, words_and_pairs
-    from llm_course.generation import export_model, sample_texts
-    from llm_course.tokenization import hf_tokenizer
-    from llm_course.training import read_log
-    t0 = time.perf_counter(); out.mkdir(parents=True, exist_ok=True)
-    dsd, report = stage_prepare(cfg, out)
-    save_config(cfg, out, profile)
-    tokens = stage_tokenize(cfg, out, dsd)
-    model, train = stage_train(cfg, out, progress=progress)
-    ev = stage_evaluate(model, cfg, out)
-    export_model(model, out/'tokenizer.json', out/'model')
-    plot_losses(read_log(out/'log.csv'), out/'loss.png', f'{profile}: {cfg.data}')
-    samples = sample_texts(model, hf_tokenizer(out/'tokenizer.json'), cfg.prompt, n=cfg.num_samples,
-                           max_new_tokens=cfg.sample_tokens, temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
-                           seed=cfg.seed)
-    reference = words_and_pairs(dsd['train']['text'])
-    sample_stats = [sample_words(s, *reference) for s in samples]
-    how = f'temperature {cfg.temperature}, top-k {cfg.top_k}, top-p {cfg.top_p}'
-    write_atomic(out/'samples.txt', '\n\n'.join(
-        f"--- sample {i + 1} ({how}; {st['known_words']:.0%} of its words and {st['known_pairs']:.0%} of its word pairs "
-        f"occur in the training split)\n{s}" for i, (s, st) in enumerate(zip(samples, sample_stats))) + '\n')
-    metrics = {'profile': profile, 'data': cfg.data, 'train_loss': train['train_loss'], 'val_loss': ev['loss'],
-               'val_perplexity': ev['perplexity'], 'val_bits_per_byte': ev['bits_per_byte'],
-               'initial_val_loss': train['initial_val_loss'], 'tokens_per_s': train['tokens_per_s'], 'mfu': train['mfu'],
-               'wall_seconds': time.perf_counter() - t0, 'documents': report['documents_out'], 'tokens': tokens, 'training': train,
-               'samples': sample_stats}
-    write_atomic(out/'metrics.json', json.dumps(metrics, indent=2))
-    low = {k: min(st[k] for st in sample_stats) for k in ('known_words', 'known_pairs')}
-    print(f"samples: in each, at least {low['known_words']:.0%} of the words and {low['known_pairs']:.0%} of the word pairs "
-          "occur in the training split")
-    print(f"pipeline: done in {metrics['wall_seconds']:.0f} s; validation loss {train['initial_val_loss']:.3f} -> {ev['loss']:.3f}; "
-          f"wrote {out}")
-    return metrics
 
 # %% ../nbs/10_cli.ipynb #c019
 def _common(p:argparse.ArgumentParser):
     p.add_argument('--profile', default='cpu', help='run profile from settings.ini (see `llm-course profiles`)')
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override one setting (repeatable)')
 
-def build_parser() -> argparse.ArgumentParser:
-    "The `llm-course` argument parser"
-    ap = argparse.ArgumentParser(prog='llm-course', description='The whole life of a language model, from text to a served model.')
-    sub = ap.add_subparsers(dest='command', required=True)
-    sub.add_parser('profiles', help='list the run profiles and how they differ')
+# %% ../nbs/10_cli.ipynb #2aea5604
+def _add_pipeline_and_prepare(sub):
     for name, hlp in (('pipeline', 'prepare, tokenize, train, evaluate, export and sample, into one run folder'),
                       ('prepare', 'read, clean, deduplicate and split a corpus into OUT/dataset')):
-        p = sub.add_parser(name, help=hlp); _common(p)
-        p.add_argument('--data', help='corpus: embedded, a file, a folder, or a Hub dataset id (default: the profile\'s)')
-        p.add_argument('--out', type=Path, required=name != 'pipeline', help='run folder (pipeline default: runs/PROFILE-TIME)')
+        p = sub.add_parser(name, help=hlp)
+        _common(p)
+        p.add_argument('--data',
+                       help='corpus: embedded, a file, a folder, or a Hub dataset id (default: the profile\'s)')
+        p.add_argument('--out', type=Path, required=name != 'pipeline',
+                       help='run folder (pipeline default: runs/PROFILE-TIME)')
         p.add_argument('--overwrite', action='store_true', help='write into a non-empty --out')
-    p = sub.add_parser('train', help='tokenize OUT/dataset (first time) and train, with checkpoints in OUT'); _common(p)
+
+def _add_train(sub):
+    p = sub.add_parser('train', help='tokenize OUT/dataset (first time) and train, with checkpoints in OUT')
+    _common(p)
     p.add_argument('--out', type=Path, required=True, help='run folder made by `prepare`')
     p.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in OUT/checkpoints')
-    p = sub.add_parser('evaluate', help='loss, perplexity and bits per byte of a model folder on a corpus'); _common(p)
+
+# %% ../nbs/10_cli.ipynb #05579bbc
+def _add_evaluate(sub):
+    p = sub.add_parser('evaluate', help='loss, perplexity and bits per byte of a model folder on a corpus')
+    _common(p)
     p.add_argument('--model', type=Path, required=True, help='model folder (e.g. RUN/model)')
     p.add_argument('--data', help="corpus to score (default: the profile's)")
     p.add_argument('--max-docs', type=int, default=200, help='score at most this many documents')
     p.add_argument('--out', type=Path, help='also write the metrics to this JSON file')
-    p = sub.add_parser('generate', help="sample text from a model folder (defaults: the profile's sampling settings)"); _common(p)
+
+def _add_generate(sub):
+    p = sub.add_parser('generate', help="sample text from a model folder (defaults: the profile's sampling settings)")
+    _common(p)
     p.add_argument('--model', type=Path, required=True, help='model folder (e.g. RUN/model)')
     p.add_argument('--prompt', help='text to continue')
     p.add_argument('--max-new-tokens', type=int)
@@ -224,18 +108,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--top-p', type=float)
     p.add_argument('--num-samples', type=int)
     p.add_argument('--seed', type=int)
-    p.add_argument('--repetition-penalty', type=float, default=1.0, help='push down tokens already in the text (1: off)')
+    p.add_argument('--repetition-penalty', type=float, default=1.0,
+                   help='push down tokens already in the text (1: off)')
     p.add_argument('--stop', action='append', help='stop a sample once its text reaches this string (repeatable)')
-    p = sub.add_parser('finetune', help='fine-tune a model folder: a classifier (classify) or an instruction follower (instruct)'); _common(p)
+
+# %% ../nbs/10_cli.ipynb #c9a71229
+def _add_finetune(sub):
+    p = sub.add_parser('finetune',
+                       help='fine-tune a model folder: a classifier (classify) or an instruction follower (instruct)')
+    _common(p)
     p.add_argument('--task', choices=('classify', 'instruct'), required=True)
     p.add_argument('--model', type=Path, required=True, help='pretrained model folder (e.g. RUN/model) or a run folder')
-    p.add_argument('--data', help='classify: a label<TAB>text file, csv/json/jsonl/parquet, or Hub id (default ucirvine/sms_spam); '
-                   'instruct: a JSON file of instruction/input/output records or Hub id (default instruction_data.json in LLM_COURSE_DATA, else tatsu-lab/alpaca)')
+    p.add_argument('--data', help='classify: a label<TAB>text file, csv/json/jsonl/parquet, or Hub id '
+                   '(default ucirvine/sms_spam); instruct: a JSON file of instruction/input/output records or Hub id '
+                   '(default instruction_data.json in LLM_COURSE_DATA, else tatsu-lab/alpaca)')
     p.add_argument('--out', type=Path, required=True, help='folder for OUT/model and OUT/metrics.json')
     p.add_argument('--lora-r', type=int, help="LoRA rank (0: no LoRA; default: the profile's lora_r)")
     p.add_argument('--overwrite', action='store_true', help='write into a non-empty --out')
-    p.add_argument('--resume', action='store_true', help='continue the run in OUT from its newest checkpoint, with its settings')
-    p = sub.add_parser('serve', help='serve a model folder over HTTP: the OpenAI completions and chat API, and a chat page at /')
+    p.add_argument('--resume', action='store_true',
+                   help='continue the run in OUT from its newest checkpoint, with its settings')
+
+def _add_serve(sub):
+    p = sub.add_parser('serve', help='serve a model folder over HTTP: the OpenAI completions and chat API, and a chat '
+                       'page at /')
     p.add_argument('--model', type=Path, required=True, help='model folder (e.g. RUN/model)')
     p.add_argument('--host', default='127.0.0.1', help='address to listen on (0.0.0.0: every interface)')
     p.add_argument('--port', type=int, default=8000)
@@ -243,89 +138,92 @@ def build_parser() -> argparse.ArgumentParser:
                    help='require "Authorization: Bearer KEY" on /v1 (default: $LLM_COURSE_API_KEY; none: open)')
     p.add_argument('--max-batch', type=int, default=16, help='requests decoded together')
     p.add_argument('--max-queue', type=int, default=64, help='requests that may wait beyond those; more get 429')
-    p.add_argument('--timeout', type=float, default=120.0, help='seconds a request may take, waiting included (then 504)')
+    p.add_argument('--timeout', type=float, default=120.0,
+                   help='seconds a request may take, waiting included (then 504)')
     p.add_argument('--int8', action='store_true', help='serve the int8 (dynamically quantized) model, on the CPU')
+
+# %% ../nbs/10_cli.ipynb #b84f7b4d
+def build_parser() -> argparse.ArgumentParser:
+    "The `llm-course` argument parser"
+    ap = argparse.ArgumentParser(prog='llm-course',
+                                 description='The whole life of a language model, from text to a served model.')
+    sub = ap.add_subparsers(dest='command', required=True)
+    sub.add_parser('profiles', help='list the run profiles and how they differ')
+    commands = (_add_pipeline_and_prepare, _add_train, _add_evaluate, _add_generate, _add_finetune, _add_serve)
+    for add_commands in commands: add_commands(sub)
     return ap
 
 # %% ../nbs/10_cli.ipynb #c021
-def _load_model_dir(path:Path):
-    "Model and tokenizer from a folder written by `export_model`"
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    if not (path/'config.json').exists(): raise UsageError(f"--model {path}: no config.json; pass a model folder such as RUN/model")
-    return AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
-
 def _profiles(args):
     print(f"profiles in {settings_path()}: {', '.join(read_profiles())}\n")
     print(profile_table())
 
-def _check_listen(host:str, port:int):
-    "Fail here, in one line, when `host:port` cannot be listened on (not later in uvicorn's log)"
-    import socket
-    if not 0 <= port < 65536: raise UsageError(f"--port {port}: use a port from 0 to 65535")
-    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try: s.bind((host, port))
-        except OSError as e:
-            raise UsageError(f"--host {host} --port {port}: cannot listen there ({e.strerror}); "
-                             "choose another --port, or stop what uses it") from None
-
 def _serve(args):
-    try: from llm_course.serving import serve
-    except ImportError as e: raise UsageError(f"serve needs FastAPI and uvicorn ({e.name} is missing): pip install 'llm-course[serve]'")
-    _check_listen(args.host, args.port)
-    if args.max_batch < 1 or args.max_queue < 0 or args.timeout <= 0:
-        raise UsageError(f"--max-batch {args.max_batch} --max-queue {args.max_queue} --timeout {args.timeout}: "
-                         "need at least 1, 0 and more than 0")
+    try: from llm_course.api import serve
+    except ImportError as e:
+        raise UsageError(f"serve needs FastAPI and uvicorn ({e.name} is missing): "
+                         "pip install 'llm-course[serve]'") from None
     serve(args.model, host=args.host, port=args.port, api_key=args.api_key, max_batch=args.max_batch,
           max_queue=args.max_queue, timeout=args.timeout, int8=args.int8)
 
+# %% ../nbs/10_cli.ipynb #ecc1a250
 def _generate(args):
     from llm_course.generation import sample_texts
+    from llm_course.model import load_model_folder
     cfg = run_config(args)
-    model, tok = _load_model_dir(args.model)
     if args.repetition_penalty <= 0:
         raise UsageError(f"--repetition-penalty {args.repetition_penalty}: must be > 0 (1 turns it off)")
-    pick = lambda given, default: default if given is None else given
-    samples = sample_texts(model, tok, pick(args.prompt, cfg.prompt), n=pick(args.num_samples, cfg.num_samples),
-                           max_new_tokens=pick(args.max_new_tokens, cfg.sample_tokens),
-                           temperature=pick(args.temperature, cfg.temperature), top_k=pick(args.top_k, cfg.top_k),
-                           top_p=pick(args.top_p, cfg.top_p), seed=pick(args.seed, cfg.seed),
+    model, tokenizer = load_model_folder(args.model)
+    given = lambda value, default: default if value is None else value
+    samples = sample_texts(model, tokenizer, given(args.prompt, cfg.prompt), n=given(args.num_samples, cfg.num_samples),
+                           max_new_tokens=given(args.max_new_tokens, cfg.sample_tokens),
+                           temperature=given(args.temperature, cfg.temperature), top_k=given(args.top_k, cfg.top_k),
+                           top_p=given(args.top_p, cfg.top_p), seed=given(args.seed, cfg.seed),
                            repetition_penalty=args.repetition_penalty, stop_strings=args.stop)
-    for s in samples: print(s)
+    for sample in samples: print(sample)
 
 def _evaluate(args):
     from llm_course.data import load_corpus, normalize_text
     from llm_course.evaluation import perplexity
+    from llm_course.model import load_model_folder
     cfg = run_config(args)
-    model, tok = _load_model_dir(args.model)
-    texts = [t for t in map(normalize_text, load_corpus(cfg.data, cfg.doc_chars)['text'][:args.max_docs]) if t]
-    res = {'model': str(args.model), 'data': cfg.data, 'documents': len(texts), **perplexity(model, texts, tok)}
-    if args.out: Path(args.out).write_text(json.dumps(res, indent=2))
-    print(json.dumps(res, indent=2))
+    model, tokenizer = load_model_folder(args.model)
+    docs = load_corpus(cfg.data, cfg.doc_chars)['text'][:args.max_docs]
+    texts = [t for t in map(normalize_text, docs) if t]
+    scores = perplexity(model, texts, tokenizer)
+    metrics = {'model': str(args.model), 'data': cfg.data, 'documents': len(texts), **scores}
+    if args.out: Path(args.out).write_text(json.dumps(metrics, indent=2))
+    print(json.dumps(metrics, indent=2))
 
+# %% ../nbs/10_cli.ipynb #7b69a9d2
 def _finetune(args):
     from dataclasses import replace
     from accelerate import PartialState
     from llm_course.core import pick_device
     from llm_course.finetuning import finetune_classify, finetune_instruct
-    if args.resume: cfg, _ = resume_config(args, args.out)
+    if args.resume:
+        cfg, _ = resume_config(args, args.out)
     else:
         check_out(args.out, args.overwrite)
         cfg = run_config(args)
     if args.lora_r is not None and args.lora_r != cfg.lora_r:
-        if args.resume: raise UsageError(f"--resume --lora-r {args.lora_r}: the run in {args.out} started with lora_r={cfg.lora_r}")
+        if args.resume:
+            raise UsageError(f"--resume --lora-r {args.lora_r}: the run in {args.out} started with lora_r={cfg.lora_r}")
         if args.lora_r < 0: raise UsageError(f"--lora-r {args.lora_r}: use 0 (no LoRA) or a positive rank")
         cfg = replace(cfg, lora_r=args.lora_r)
     state = PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
     state.wait_for_everyone()   # every process has checked --out before the first writes to it (config.json)
     if args.task == 'classify':
         finetune_classify(args.model, args.data or 'ucirvine/sms_spam', cfg, args.out, resume=args.resume)
-    else: finetune_instruct(args.model, args.data, cfg, args.out, resume=args.resume)
+    else:
+        finetune_instruct(args.model, args.data, cfg, args.out, resume=args.resume)
 
+# %% ../nbs/10_cli.ipynb #72a2b906
 def _train(args):
     from accelerate import PartialState
-    from llm_course.generation import export_model
     from llm_course.core import pick_device
+    from llm_course.model import export_model
+    from llm_course.pipeline import save_config, stage_tokenize, stage_train
     out = args.out
     cfg, profile = resume_config(args, out) if args.resume else (run_config(args), args.profile)
     state = PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
@@ -333,12 +231,15 @@ def _train(args):
         if state.is_main_process:
             if not (out/'tokens.json').exists(): stage_tokenize(cfg, out)
             save_config(cfg, out, profile)
-    model, m = stage_train(cfg, out, resume=args.resume, progress=args.progress)
+    model, metrics = stage_train(cfg, out, resume=args.resume, progress=args.progress)
     if state.is_main_process:
         export_model(model, out/'tokenizer.json', out/'model')
-        print(f"train: validation loss {m['val_loss']:.3f} after {m['steps']} steps; model in {out/'model'}")
+        print(f"train: validation loss {metrics['val_loss']:.3f} after {metrics['steps']} steps; "
+              f"model in {out/'model'}")
 
+# %% ../nbs/10_cli.ipynb #6d17c2c7
 def _prepare(args):
+    from llm_course.pipeline import save_config, stage_prepare
     cfg = run_config(args)
     check_out(args.out, args.overwrite)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -346,15 +247,16 @@ def _prepare(args):
     save_config(cfg, args.out, args.profile)
 
 def _pipeline(args):
+    from llm_course.pipeline import pipeline
     cfg = run_config(args)
     out = args.out or Path('runs')/f"{args.profile}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, args.overwrite)
     pipeline(cfg, out, args.profile, progress=args.progress)
 
+# %% ../nbs/10_cli.ipynb #c022
 COMMANDS = {'profiles': _profiles, 'serve': _serve, 'generate': _generate, 'evaluate': _evaluate, 'finetune': _finetune,
             'train': _train, 'prepare': _prepare, 'pipeline': _pipeline}
 
-# %% ../nbs/10_cli.ipynb #c022
 def main(
     argv=None,  # Command-line arguments, e.g. `['train', '--out', 'runs/a']` (None: `sys.argv[1:]`)
 ):
@@ -363,16 +265,19 @@ def main(
     args.progress = sys.stderr.isatty()   # progress bars for a person at a terminal; none in logs, pipes or notebooks
     if args.command != 'profiles':
         from transformers.utils import logging as hf_logging
-        hf_logging.disable_progress_bar()   # transformers' bars ("Writing model shards" at every checkpoint) would break the train bar
+        # transformers' bars ("Writing model shards" at every checkpoint) would break the train bar
+        hf_logging.disable_progress_bar()
         if not args.progress:
             import datasets
             datasets.disable_progress_bars()
     try: COMMANDS[args.command](args)
     except UsageError as e:
-        print(f"llm-course {args.command}: error: {e}", file=sys.stderr); sys.exit(2)
+        print(f"llm-course {args.command}: error: {e}", file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
-        print(f"llm-course {args.command}: interrupted; finished stages and the last checkpoint are kept (resume with train --resume)",
-              file=sys.stderr); sys.exit(130)
+        print(f"llm-course {args.command}: interrupted; finished stages and the last checkpoint are kept "
+              "(resume with train --resume)", file=sys.stderr)
+        sys.exit(130)
 
 # %% ../nbs/10_cli.ipynb #c024
 if __name__ == '__main__': main()

@@ -7,16 +7,16 @@ Docs: https://llm-course.github.io/llm_course/core.html.md"""
 # %% ../nbs/00_core.ipynb #c003
 from __future__ import annotations
 import configparser, dataclasses, functools, hashlib, importlib.metadata, importlib.util, inspect, json, os, random
-import shutil, socket, subprocess, sys, time, warnings
+import shutil, socket, subprocess, sys, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlparse
 
 # %% auto #0
 __all__ = ['HUB_LOCAL_FILES', 'STDLIB_MODULES', 'UsageError', 'RunConfig', 'settings_path', 'read_profiles', 'parse_overrides',
-           'load_profile', 'profile_table', 'seed_everything', 'pick_device', 'matmul_flops', 'cpu_bf16_units',
-           'cpu_bf16_speedup', 'pick_precision', 'data_dir', 'local_copy', 'hub_online', 'gpt2_files', 'module_docs',
-           'embedded_texts', 'quiet_progress_bars', 'cache_dir', 'main_job']
+           'load_profile', 'profile_table', 'seed_everything', 'pick_device', 'cpu_bf16_units', 'pick_precision',
+           'data_dir', 'local_copy', 'hub_online', 'gpt2_files', 'module_docs', 'embedded_texts', 'write_atomic',
+           'replace_dir', 'quiet_progress_bars', 'png_of', 'cache_dir', 'main_job']
 
 # %% ../nbs/00_core.ipynb #c004
 import numpy as np
@@ -41,7 +41,7 @@ class RunConfig:
     unicode_form:str      # Unicode normalisation: `NFC` (lossless) or `NFKC` (folds ligatures, widths, superscripts)
     filters:str           # Quality rule sets: `none`, `all`, or some of gopher_quality, gopher_repetition, c4, fineweb
     pii:bool              # Replace e-mail addresses, phone numbers and IP addresses with <EMAIL>, <PHONE>, <IP_ADDRESS>
-    dedup_threshold:float # Jaccard similarity of word 5-grams at which documents are near-duplicates (0: exact dedup only)
+    dedup_threshold:float # Word 5-gram Jaccard similarity at which documents are near-duplicates (0: exact dedup only)
     num_proc:int          # Processes for the per-document preparation steps (0: one per core for 10,000+ documents)
     # tokenizer
     tokenizer:str         # `bpe` or `char`
@@ -101,12 +101,12 @@ _TRUE, _FALSE = {'1','true','yes','on'}, {'0','false','no','off'}
 
 def _convert(key:str, value:str, typ:str):
     "Convert the string `value` of setting `key` to the type named `typ`"
-    v = str(value).strip()
+    text = str(value).strip()
     try:
         if typ == 'bool':
-            if v.lower() in _TRUE|_FALSE: return v.lower() in _TRUE
+            if text.lower() in _TRUE|_FALSE: return text.lower() in _TRUE
             raise ValueError
-        return {'int': int, 'float': float, 'str': str}[typ](v)
+        return {'int': int, 'float': float, 'str': str}[typ](text)
     except ValueError: raise UsageError(f"{key}={value!r}: expected {typ}") from None
 
 _FIELDS = {f.name: f.type for f in fields(RunConfig)}
@@ -117,41 +117,44 @@ def _installed_settings(pkg:Path) -> Path|None:
     found = []
     for dist in importlib.metadata.distributions(name='llm-course'):
         files = dist.files or []
-        ini = [Path(f.locate()).resolve() for f in files if f.name == 'settings.ini']
+        inis = [Path(f.locate()).resolve() for f in files if f.name == 'settings.ini']
         owns = any(Path(f.locate()).resolve().parent == pkg for f in files if f.name == '__init__.py')
-        found += [(not owns, p) for p in ini if p.exists()]
-    return min(found, key=lambda t: t[0])[1] if found else None
+        found += [(not owns, ini) for ini in inis if ini.exists()]
+    return min(found, key=lambda candidate: candidate[0])[1] if found else None
 
 def settings_path() -> Path:
     "Where the run profiles are read from"
-    if p := os.environ.get('LLM_COURSE_SETTINGS'): return Path(p)
+    if given := os.environ.get('LLM_COURSE_SETTINGS'): return Path(given)
     pkg = Path(importlib.util.find_spec('llm_course').origin).resolve().parent
-    if (p := pkg.parent/'settings.ini').exists(): return p
-    if p := _installed_settings(pkg): return p
+    if (beside := pkg.parent/'settings.ini').exists(): return beside
+    if installed := _installed_settings(pkg): return installed
     raise FileNotFoundError(f"settings.ini not found beside {pkg} nor among the installed files of llm-course: "
                             "reinstall llm-course or set LLM_COURSE_SETTINGS to its path")
 
+# %% ../nbs/00_core.ipynb #c166c54d
 def read_profiles(
     path:Path|None=None,  # `settings.ini` file to read (default: `settings_path()`)
 ) -> dict[str, dict[str, str]]:
     "Every profile in `path` (default: `settings_path()`) as raw strings, `[DEFAULT]` merged in"
-    cp = configparser.ConfigParser(interpolation=None)
-    cp.read(path or settings_path(), encoding='utf-8')
-    return {name: dict(cp[name]) for name in cp.sections()}
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path or settings_path(), encoding='utf-8')
+    return {name: dict(parser[name]) for name in parser.sections()}
 
-# %% ../nbs/00_core.ipynb #c018
+# %% ../nbs/00_core.ipynb #9f0d977a
 def parse_overrides(
     pairs,  # `key=value` strings, as given to `--set` (None: no overrides)
 ) -> dict[str, str]:
     "Turn `['lr=1e-3', 'n_layer=2']` into a dict"
     out = {}
-    for p in pairs or []:
-        if '=' not in p: raise UsageError(f"--set {p!r}: expected key=value, e.g. --set lr=1e-3")
-        k, v = p.split('=', 1)
-        out[k.strip()] = v
+    for pair in pairs or []:
+        if '=' not in pair: raise UsageError(f"--set {pair!r}: expected key=value, e.g. --set lr=1e-3")
+        key, value = pair.split('=', 1)
+        out[key.strip()] = value
     return out
 
+# %% ../nbs/00_core.ipynb #c018
 def _check_keys(keys, where:str):
+    "Refuse any of `keys` that is not a setting of `RunConfig`, saying `where` it was found"
     if bad := sorted(set(keys) - set(_FIELDS)):
         raise UsageError(f"unknown setting {', '.join(bad)} in {where}; valid settings: {', '.join(_FIELDS)}")
 
@@ -165,21 +168,22 @@ def load_profile(
     if name not in profiles: raise UsageError(f"unknown profile {name!r}; valid profiles: {', '.join(profiles)}")
     raw = profiles[name]
     _check_keys(raw, f"profile [{name}] of {path or settings_path()}")
-    if missing := sorted(set(_FIELDS) - set(raw)): raise UsageError(f"settings.ini lacks {', '.join(missing)} in [DEFAULT]")
+    if missing := sorted(set(_FIELDS) - set(raw)):
+        raise UsageError(f"settings.ini lacks {', '.join(missing)} in [DEFAULT]")
     overrides = overrides or {}
     _check_keys(overrides, '--set')
-    raw = {**raw, **{k: str(v) for k, v in overrides.items()}}
-    return RunConfig(**{k: _convert(k, raw[k], _FIELDS[k]) for k in _FIELDS})
+    raw = {**raw, **{key: str(value) for key, value in overrides.items()}}
+    return RunConfig(**{key: _convert(key, raw[key], _FIELDS[key]) for key in _FIELDS})
 
 # %% ../nbs/00_core.ipynb #c022
 def profile_table(
     names=None,  # Profiles to compare (default: every profile in `settings.ini`)
 ) -> str:
     "Markdown table of the settings that differ between profiles `names` (default: all)"
-    cfgs = {n: dataclasses.asdict(load_profile(n)) for n in names or read_profiles()}
-    keys = [k for k in _FIELDS if len({str(c[k]) for c in cfgs.values()}) > 1]
-    rows = ['| setting | ' + ' | '.join(cfgs) + ' |', '|---|' + '---|'*len(cfgs)]
-    rows += [f'| {k} | ' + ' | '.join(str(c[k]) for c in cfgs.values()) + ' |' for k in keys]
+    settings = {name: dataclasses.asdict(load_profile(name)) for name in names or read_profiles()}
+    keys = [key for key in _FIELDS if len({str(values[key]) for values in settings.values()}) > 1]
+    rows = ['| setting | ' + ' | '.join(settings) + ' |', '|---|' + '---|'*len(settings)]
+    rows += [f'| {key} | ' + ' | '.join(str(values[key]) for values in settings.values()) + ' |' for key in keys]
     return '\n'.join(rows)
 
 # %% ../nbs/00_core.ipynb #c025
@@ -187,7 +191,9 @@ def seed_everything(
     seed:int,  # Seed for Python's `random`, NumPy and PyTorch
 ):
     "Seed Python, NumPy and PyTorch"
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #c028
 def pick_device(
@@ -195,39 +201,15 @@ def pick_device(
 ) -> str:
     "`cuda` when asked for or available under `auto`, else `cpu`"
     if pref not in ('auto', 'cpu', 'cuda'): raise UsageError(f"device={pref!r}: use auto, cpu or cuda")
-    if pref == 'cuda' and not torch.cuda.is_available(): raise UsageError("device=cuda but no CUDA GPU is visible; use --set device=cpu")
+    if pref == 'cuda' and not torch.cuda.is_available():
+        raise UsageError("device=cuda but no CUDA GPU is visible; use --set device=cpu")
     return 'cuda' if pref == 'cuda' or (pref == 'auto' and torch.cuda.is_available()) else 'cpu'
-
-# %% ../nbs/00_core.ipynb #c030
-@functools.lru_cache(maxsize=None)
-def matmul_flops(
-    dtype:torch.dtype=torch.float32,  # Element type of the matrices, e.g. `torch.bfloat16`
-    device:str='cpu',                 # `cpu` or `cuda`
-    n:int=512,                        # Side of the square matrices
-    reps:int=5,                       # Timed products after a warm-up one; the fastest counts
-) -> float:
-    "Measured FLOP/s of an `n`x`n` matrix product in `dtype` on `device` (best of `reps`)"
-    g = torch.Generator(device).manual_seed(0)   # its own generator: measuring must not move the run's random state
-    a, b = (torch.randn(n, n, device=device, generator=g).to(dtype) for _ in range(2))
-    best = float('inf')
-    for _ in range(reps + 1):
-        if device == 'cuda': torch.cuda.synchronize()
-        t = time.perf_counter(); a @ b
-        if device == 'cuda': torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best
 
 # %% ../nbs/00_core.ipynb #c033
 def cpu_bf16_units() -> bool:
     "Whether this CPU reports bf16 matrix units (x86's AVX512-BF16 or AMX tiles), which PyTorch's bf16 kernels use"
     flags = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')   # torch.cpu's readers of the CPU's feature flags
-    return any(getattr(torch.cpu, f, lambda: False)() for f in flags)
-
-def cpu_bf16_speedup() -> float:
-    "How many times faster this CPU multiplies bf16 matrices than float32 ones (measured; far below 1 where bf16 is emulated)"
-    if matmul_flops(torch.bfloat16, 'cpu', 128) < 5e9:   # emulated (a few GFLOP/s at most): no need to time a larger product
-        return matmul_flops(torch.bfloat16, 'cpu', 128) / matmul_flops(torch.float32, 'cpu', 128)
-    return matmul_flops(torch.bfloat16, 'cpu', 512) / matmul_flops(torch.float32, 'cpu', 512)
+    return any(getattr(torch.cpu, reader, lambda: False)() for reader in flags)
 
 def pick_precision(
     pref:str,    # Requested precision: `auto`, `fp32` or `bf16`
@@ -246,15 +228,15 @@ HUB_LOCAL_FILES = {'karpathy/tiny_shakespeare': 'tinyshakespeare.txt', 'ucirvine
 
 def data_dir() -> Path|None:
     "The local data folder named by `LLM_COURSE_DATA`, if it is set"
-    p = os.environ.get('LLM_COURSE_DATA')
-    return Path(p).expanduser() if p else None
+    folder = os.environ.get('LLM_COURSE_DATA')
+    return Path(folder).expanduser() if folder else None
 
 def local_copy(
     hub_id:str,  # Hugging Face Hub dataset id, e.g. `karpathy/tiny_shakespeare`
 ) -> Path|None:
     "The file under `LLM_COURSE_DATA` that holds Hub dataset `hub_id`, if there is one"
-    d, name = data_dir(), HUB_LOCAL_FILES.get(hub_id)
-    return d/name if d and name and (d/name).exists() else None
+    folder, name = data_dir(), HUB_LOCAL_FILES.get(hub_id)
+    return folder/name if folder and name and (folder/name).exists() else None
 
 # %% ../nbs/00_core.ipynb #c11d6f05
 @functools.lru_cache(maxsize=None)
@@ -271,20 +253,22 @@ def hub_online(
     if os.environ.get('HF_HUB_OFFLINE', '').strip().lower() in _TRUE: return False
     return _reachable(urlparse(os.environ.get('HF_ENDPOINT') or 'https://huggingface.co').hostname, timeout)
 
+# %% ../nbs/00_core.ipynb #36cfb9b6
 def gpt2_files() -> tuple[Path, Path]|None:
     "GPT-2's released `encoder.json` and `vocab.bpe`: from `LLM_COURSE_DATA/gpt2/`, else the Hub's copies, else None"
-    if (d := data_dir()) and (d/'gpt2'/'encoder.json').exists(): return d/'gpt2'/'encoder.json', d/'gpt2'/'vocab.bpe'
+    if (folder := data_dir()) and (folder/'gpt2'/'encoder.json').exists():
+        return folder/'gpt2'/'encoder.json', folder/'gpt2'/'vocab.bpe'
     if not hub_online(): return None
     # openai-community/gpt2 keeps the same two files as vocab.json and merges.txt
-    return tuple(Path(hf_hub_download('openai-community/gpt2', f)) for f in ('vocab.json', 'merges.txt'))
+    return tuple(Path(hf_hub_download('openai-community/gpt2', name)) for name in ('vocab.json', 'merges.txt'))
 
 # %% ../nbs/00_core.ipynb #c040
-STDLIB_MODULES = """abc argparse array ast asyncio base64 bisect builtins calendar cmath collections colorsys contextlib copy csv
-    dataclasses datetime decimal difflib email enum fractions functools gettext glob graphlib gzip hashlib heapq hmac html
-    http.client inspect io ipaddress itertools json keyword locale logging lzma math mimetypes numbers operator os pathlib
-    pickle platform pprint queue random re sched secrets shelve shlex shutil signal socket sqlite3 statistics string struct
-    subprocess tarfile tempfile textwrap threading time timeit tokenize traceback types typing unicodedata unittest
-    urllib.parse uuid warnings weakref zipfile zlib""".split()
+STDLIB_MODULES = """abc argparse array ast asyncio base64 bisect builtins calendar cmath collections colorsys contextlib
+    copy csv dataclasses datetime decimal difflib email enum fractions functools gettext glob graphlib gzip hashlib
+    heapq hmac html http.client inspect io ipaddress itertools json keyword locale logging lzma math mimetypes numbers
+    operator os pathlib pickle platform pprint queue random re sched secrets shelve shlex shutil signal socket sqlite3
+    statistics string struct subprocess tarfile tempfile textwrap threading time timeit tokenize traceback types typing
+    unicodedata unittest urllib.parse uuid warnings weakref zipfile zlib""".split()
 
 def module_docs(
     name:str,  # Dotted name of an importable module, e.g. `json` or `http.client`
@@ -293,43 +277,69 @@ def module_docs(
     with warnings.catch_warnings():  # inspecting some modules touches deprecated aliases (typing.io)
         warnings.simplefilter('ignore', DeprecationWarning)
         mod = importlib.import_module(name)
-        parts = [f'Module {name}\n\n{d}'] if (d := inspect.getdoc(mod)) else []
+        parts = [f'Module {name}\n\n{doc}'] if (doc := inspect.getdoc(mod)) else []
         for attr, obj in sorted(vars(mod).items()):
             if attr.startswith('_') or getattr(obj, '__module__', None) != mod.__name__: continue
             if not (inspect.isclass(obj) or inspect.isroutine(obj)): continue
-            if d := inspect.getdoc(obj): parts.append(f'{name}.{attr}\n\n{d}')
+            if doc := inspect.getdoc(obj): parts.append(f'{name}.{attr}\n\n{doc}')
             if inspect.isclass(obj):
-                parts += [f'{name}.{attr}.{m}\n\n{inspect.getdoc(o)}' for m, o in sorted(vars(obj).items())
-                          if not m.startswith('_') and inspect.isroutine(o) and inspect.getdoc(o)]
+                parts += [f'{name}.{attr}.{meth_name}\n\n{inspect.getdoc(meth)}'
+                          for meth_name, meth in sorted(vars(obj).items())
+                          if not meth_name.startswith('_') and inspect.isroutine(meth) and inspect.getdoc(meth)]
     return '\n\n'.join(parts)
 
+# %% ../nbs/00_core.ipynb #22bbf490
 def _collect_embedded() -> list[tuple[str, str]]:
     "The help topics and the docstrings of `STDLIB_MODULES`, as this interpreter sees them now"
     try: from pydoc_data.topics import topics
     except ImportError: topics = {}
-    out = [(f'help:{k}', v) for k, v in sorted(topics.items())]
-    for m in STDLIB_MODULES:
-        try: out.append((f'docstrings:{m}', module_docs(m)))
+    out = [(f'help:{topic}', text) for topic, text in sorted(topics.items())]
+    for module in STDLIB_MODULES:
+        try: out.append((f'docstrings:{module}', module_docs(module)))
         except ImportError: pass  # a Python built without this module
-    return [(n, t) for n, t in out if t.strip()]
+    return [(name, text) for name, text in out if text.strip()]
 
+# %% ../nbs/00_core.ipynb #f352646c
 @functools.lru_cache(maxsize=None)   # one read per interpreter and process (0.2 s)
 def _fresh_read(python:str) -> tuple|str:
     "The corpus as `python -I -S` reads it, or why it could not"
     try:  # the two functions above, as source: an install without sources (only .pyc) falls back to this process
+        sources = [inspect.getsource(module_docs), inspect.getsource(_collect_embedded)]
         script = '\n\n'.join(['import importlib, inspect, json, sys, warnings', f'STDLIB_MODULES = {STDLIB_MODULES!r}',
-                              inspect.getsource(module_docs), inspect.getsource(_collect_embedded),
-                              'json.dump(_collect_embedded(), sys.stdout)'])
-        r = subprocess.run([python, '-I', '-S', '-c', script], capture_output=True, text=True, timeout=300)
+                              *sources, 'json.dump(_collect_embedded(), sys.stdout)'])
+        proc = subprocess.run([python, '-I', '-S', '-c', script], capture_output=True, text=True, timeout=300)
     except (OSError, TypeError, subprocess.SubprocessError) as e: return str(e)
-    return tuple(tuple(p) for p in json.loads(r.stdout)) if r.returncode == 0 else r.stderr
+    return tuple(tuple(pair) for pair in json.loads(proc.stdout)) if proc.returncode == 0 else proc.stderr
 
 def embedded_texts() -> list[tuple[str, str]]:
-    "The embedded corpus as `(name, text)` pairs: Python's help topics and standard-library docstrings, read in a fresh interpreter"
-    if isinstance(r := _fresh_read(sys.executable), tuple): return list(r)
-    warnings.warn(f"could not read the embedded corpus in a fresh interpreter ({sys.executable}: {r}); reading it in "
-                  "this process, where imported packages may have changed some docstrings")
+    "The embedded corpus as `(name, text)` pairs: help topics and stdlib docstrings, read in a fresh interpreter"
+    if isinstance(read := _fresh_read(sys.executable), tuple): return list(read)
+    warnings.warn(f"could not read the embedded corpus in a fresh interpreter ({sys.executable}: {read}); "
+                  "reading it in this process, where imported packages may have changed some docstrings")
     return _collect_embedded()
+
+# %% ../nbs/00_core.ipynb #c59ebf39
+def write_atomic(
+    path:Path,       # File to write
+    data:str|bytes,  # Contents: `str` is written as UTF-8
+):
+    "Write `data` to `path` through a temporary file and a rename"
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.tmp')
+    tmp.write_bytes(data.encode('utf-8') if isinstance(data, str) else data)
+    os.replace(tmp, path)
+
+def replace_dir(
+    tmp:Path,   # Finished folder to move
+    dest:Path,  # Where it goes; a folder already there is replaced
+):
+    "Move the finished folder `tmp` to `dest`, replacing an older `dest` only once `tmp` is complete"
+    old = dest.with_name(f'.{dest.name}.old')
+    if dest.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #b6da21ca
 def quiet_progress_bars():
@@ -340,24 +350,42 @@ def quiet_progress_bars():
     huggingface_hub.utils.disable_progress_bars()
     hf_logging.disable_progress_bar()
 
+# %% ../nbs/00_core.ipynb #e38a5eb4
+def png_of(
+    fig,  # A matplotlib figure, closed once drawn
+) -> bytes:
+    "The figure as PNG bytes, for an `ipywidgets.Image` that a panel redraws in place"
+    import io
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=90, bbox_inches='tight')
+    plt.close(fig)
+    return buf.getvalue()
+
 # %% ../nbs/00_core.ipynb #bbc39e8f
 def cache_dir() -> Path:
     "Where the course keeps what it makes once and reuses: `LLM_COURSE_CACHE`, else `~/.cache/llm_course`"
-    if p := os.environ.get('LLM_COURSE_CACHE'): return Path(p).expanduser()
+    if given := os.environ.get('LLM_COURSE_CACHE'): return Path(given).expanduser()
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache').expanduser()/'llm_course'
 
 def _source_digest() -> str:
     "A digest of this copy of the package's source files"
     pkg = Path(importlib.util.find_spec('llm_course').origin).parent
-    return hashlib.sha256(b''.join(f.read_bytes() for f in sorted(pkg.glob('*.py')) if f.name != '_modidx.py')).hexdigest()
+    sources = b''.join(f.read_bytes() for f in sorted(pkg.glob('*.py')) if f.name != '_modidx.py')
+    return hashlib.sha256(sources).hexdigest()
 
 # %% ../nbs/00_core.ipynb #e890e36f
 def main_job(
     profile:str='cpu',  # Run profile (the main job's is `cpu`)
 ) -> Path:
     "The run folder of `llm-course pipeline --profile PROFILE`, run once into `cache_dir()` and reused after"
-    what = [dataclasses.asdict(load_profile(profile)), _source_digest(), sys.version, torch.__version__]
-    out = cache_dir()/f"main-{profile}-{hashlib.sha256(json.dumps(what).encode()).hexdigest()[:12]}"
+    if given := os.environ.get('LLM_COURSE_MAIN_JOB'):   # a run folder made by hand stands in for it
+        if not (Path(given).expanduser()/'metrics.json').exists():
+            raise UsageError(f"LLM_COURSE_MAIN_JOB={given}: no metrics.json there; point it at a finished "
+                             "`llm-course pipeline` run folder, or unset it")
+        return Path(given).expanduser()
+    recipe = [dataclasses.asdict(load_profile(profile)), _source_digest(), sys.version, torch.__version__]
+    out = cache_dir()/f"main-{profile}-{hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:12]}"
     if (out/'metrics.json').exists(): return out
     out.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f'{out}.lock'):   # another process may be making it: wait for that one
@@ -365,7 +393,8 @@ def main_job(
         tmp = out.with_name(f'.{out.name}.tmp')
         shutil.rmtree(tmp, ignore_errors=True)
         cmd = [sys.executable, '-m', 'llm_course.cli', 'pipeline', '--profile', profile, '--out', str(tmp)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode: raise RuntimeError(f"llm-course pipeline --profile {profile} failed:\n{r.stderr[-3000:]}")
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode:
+            raise RuntimeError(f"llm-course pipeline --profile {profile} failed:\n{proc.stderr[-3000:]}")
         os.replace(tmp, out)
     return out

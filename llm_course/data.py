@@ -14,17 +14,17 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['STRUCTURED', 'STOP_WORDS', 'GOPHER_QUALITY', 'GOPHER_REPETITION', 'C4', 'FINEWEB', 'TERMINAL_PUNCTUATION', 'FILTERS',
            'PII_PATTERNS', 'chunk_text', 'SkipFile', 'read_text_file', 'check_text_file', 'iter_text_docs',
-           'load_corpus', 'normalize_text', 'fix_mojibake', 'html_to_text', 'looks_like_html', 'clean_text', 'words_of',
-           'gopher_quality', 'gopher_repetition', 'c4_quality', 'fineweb_quality', 'parse_filters', 'quality_filter',
-           'mask_pii', 'doc_hash', 'shingle_hashes', 'MinHasher', 'lsh_params', 's_curve', 'lsh_candidates',
-           'near_duplicates', 'plant_near_copies', 'auto_num_proc', 'prepare_corpus', 'data_card', 'plot_data_report',
-           'write_atomic', 'replace_dir', 'save_prepared']
+           'load_corpus', 'read_report', 'normalize_text', 'fix_mojibake', 'html_to_text', 'looks_like_html',
+           'clean_text', 'words_of', 'gopher_quality', 'gopher_repetition', 'c4_quality', 'fineweb_quality',
+           'parse_filters', 'quality_filter', 'mask_pii', 'doc_hash', 'shingle_hashes', 'MinHasher', 'lsh_params',
+           's_curve', 'lsh_candidates', 'near_duplicates', 'plant_near_copies', 'auto_num_proc', 'prepare_corpus',
+           'data_card', 'plot_data_report', 'save_prepared']
 
 # %% ../nbs/01_data.ipynb #c004
 import matplotlib.pyplot as plt
 import numpy as np
 from datasets import Dataset, DatasetDict, Features, Value, load_dataset
-from .core import UsageError, embedded_texts, local_copy
+from .core import UsageError, embedded_texts, local_copy, replace_dir, write_atomic
 
 # %% ../nbs/01_data.ipynb #c007
 def _pieces(par:str, max_chars:int):
@@ -34,7 +34,9 @@ def _pieces(par:str, max_chars:int):
     for line in par.split('\n'):
         for i in range(0, max(len(line), 1), max_chars):
             seg = line[i:i+max_chars]
-            if cur and len(cur) + 1 + len(seg) > max_chars: out.append(cur); cur = ''
+            if cur and len(cur) + 1 + len(seg) > max_chars:
+                out.append(cur)
+                cur = ''
             cur = f'{cur}\n{seg}' if cur else seg
     return out + ([cur] if cur else [])
 
@@ -47,7 +49,9 @@ def chunk_text(
     docs, cur = [], ''
     for par in re.split(r'\n\s*\n', text):
         for piece in _pieces(par.strip('\n'), max_chars):
-            if cur and len(cur) + 2 + len(piece) > max_chars: docs.append(cur); cur = ''
+            if cur and len(cur) + 2 + len(piece) > max_chars:
+                docs.append(cur)
+                cur = ''
             cur = f'{cur}\n\n{piece}' if cur else piece
     return docs + ([cur] if cur else [])
 
@@ -74,17 +78,22 @@ def check_text_file(
     "Raise `SkipFile` unless `path` is a readable, non-empty, non-binary, valid UTF-8 file (read in blocks)"
     try:
         with open(path, 'rb') as f:
-            dec, offset, nonblank = codecs.getincrementaldecoder('utf-8-sig')(), 0, False
+            decoder, offset, nonblank = codecs.getincrementaldecoder('utf-8-sig')(), 0, False
             while chunk := f.read(block):
                 if offset == 0 and b'\x00' in chunk[:8192]: raise SkipFile('binary file (NUL bytes)')
-                try: text = dec.decode(chunk)
-                except UnicodeDecodeError as e: raise SkipFile(f'not UTF-8 text (invalid byte at offset {offset + e.start})') from None
-                nonblank = nonblank or bool(text.strip()); offset += len(chunk)
-            try: dec.decode(b'', final=True)
-            except UnicodeDecodeError: raise SkipFile(f'not UTF-8 text (invalid byte at offset {offset - len(dec.getstate()[0])})') from None
+                try: text = decoder.decode(chunk)
+                except UnicodeDecodeError as e:
+                    raise SkipFile(f'not UTF-8 text (invalid byte at offset {offset + e.start})') from None
+                nonblank = nonblank or bool(text.strip())
+                offset += len(chunk)
+            try: decoder.decode(b'', final=True)
+            except UnicodeDecodeError:
+                unfinished = len(decoder.getstate()[0])   # the bytes of a character cut off by the end of the file
+                raise SkipFile(f'not UTF-8 text (invalid byte at offset {offset - unfinished})') from None
     except OSError as e: raise SkipFile(f'unreadable: {e.strerror}') from None
     if not nonblank: raise SkipFile('empty file')
 
+# %% ../nbs/01_data.ipynb #1e3a068b
 def iter_text_docs(
     path:Path,           # UTF-8 text file, already passed by `check_text_file`
     doc_chars:int=2000,  # Longest document, in characters
@@ -94,15 +103,20 @@ def iter_text_docs(
     with open(path, 'r', encoding='utf-8-sig', newline='') as f:
         carry, piece = '', f.read(block)
         while piece:
-            following = f.read(block)                   # read ahead: the last block is cut together with what was carried
+            following = f.read(block)          # read ahead: the last block is cut together with what was carried
             text = carry + piece
-            if not following: yield from chunk_text(text, doc_chars); return
-            cut = text.rfind('\n\n')                    # the last paragraph boundary
-            if cut < 0 and len(text) > block:            # a paragraph longer than a block: cut at a line, or anywhere
+            if not following:
+                yield from chunk_text(text, doc_chars)
+                return
+            cut = text.rfind('\n\n')           # the last paragraph boundary
+            if cut < 0 and len(text) > block:  # a paragraph longer than a block: cut at a line, or anywhere
                 cut = text.rfind('\n')
                 if cut < 0: cut = len(text) - len(text) % doc_chars
-            if cut > 0: yield from chunk_text(text[:cut], doc_chars); carry = text[cut:]
-            else: carry = text
+            if cut > 0:
+                yield from chunk_text(text[:cut], doc_chars)
+                carry = text[cut:]
+            else:
+                carry = text
             piece = following
 
 # %% ../nbs/01_data.ipynb #c017
@@ -110,8 +124,9 @@ STRUCTURED = {'.jsonl': 'json', '.json': 'json', '.parquet': 'parquet', '.csv': 
 
 def _structured(path:Path, text_column:str) -> Dataset:
     "A structured file as a dataset, or `SkipFile` if it cannot be read or has no `text_column`"
-    try: ds = load_dataset(STRUCTURED[path.suffix.lower()], data_files=str(path), split='train')
-    except Exception as e: raise SkipFile(f'could not be parsed as {STRUCTURED[path.suffix.lower()]} ({type(e).__name__})') from None
+    builder = STRUCTURED[path.suffix.lower()]
+    try: ds = load_dataset(builder, data_files=str(path), split='train')
+    except Exception as e: raise SkipFile(f'could not be parsed as {builder} ({type(e).__name__})') from None
     if text_column not in ds.column_names:
         raise SkipFile(f"no column {text_column!r} (columns: {', '.join(ds.column_names)}); pass text_column=")
     return ds
@@ -119,76 +134,120 @@ def _structured(path:Path, text_column:str) -> Dataset:
 def _docs_of_files(files:list, doc_chars:int, text_column:str):
     "Generator of `{'text', 'source'}` records for `files` (`(path, size, mtime)` stamps, so the cache sees changes)"
     for path, *_ in files:
-        p = Path(path)
-        if p.suffix.lower() in STRUCTURED:
-            for batch in _structured(p, text_column).select_columns([text_column]).iter(batch_size=1000):
-                for t in batch[text_column]:
-                    if isinstance(t, str): yield {'text': t, 'source': path}
+        file = Path(path)
+        if file.suffix.lower() in STRUCTURED:
+            for batch in _structured(file, text_column).select_columns([text_column]).iter(batch_size=1000):
+                for text in batch[text_column]:
+                    if isinstance(text, str): yield {'text': text, 'source': path}
         else:
-            for t in iter_text_docs(p, doc_chars): yield {'text': t, 'source': path}
+            for text in iter_text_docs(file, doc_chars): yield {'text': text, 'source': path}
 
-# %% ../nbs/01_data.ipynb #c019
-def _hub_stream(hub_id:str, text_column:str):
-    "The Hub dataset `hub_id`'s `train` split opened for streaming (records arrive as they are read), with its column checked"
-    try: it = load_dataset(hub_id, split='train', streaming=True)
-    except Exception as e:
-        raise UsageError(f"{hub_id}: not a local path, and loading it from the Hugging Face Hub failed ({type(e).__name__}); "
-                         "check the id and your network, or set LLM_COURSE_DATA to a folder with a local copy") from None
-    if it.column_names and text_column not in it.column_names:
-        raise UsageError(f"{hub_id}: no column {text_column!r} (columns: {', '.join(it.column_names)}); pass text_column=")
-    return it
+# %% ../nbs/01_data.ipynb #c422a732
+def _files_under(path:Path) -> list[Path]:
+    "`[path]` for a file; for a folder, every file below it, sorted, leaving out hidden files and folders"
+    if not path.is_dir(): return [path]
+    files = (p for p in path.rglob('*') if p.is_file())
+    return sorted(p for p in files if not any(s.startswith('.') for s in p.relative_to(path).parts))
 
-def _hub_records(hub_id:str, text_column:str, doc_chars:int):
-    "Generator of `{'text', 'source'}` records streamed from the Hub, each cut into documents of at most `doc_chars`"
-    for r in _hub_stream(hub_id, text_column):
-        if isinstance(r.get(text_column), str):
-            for t in chunk_text(r[text_column], doc_chars): yield {'text': t, 'source': hub_id}
-
-def _is_hub_id(s:str) -> bool: return bool(re.fullmatch(r'[\w.-]+/[\w.-]+', s)) and not s.startswith('.')
-
-# %% ../nbs/01_data.ipynb #c020
-def load_corpus(
-    source:str='embedded',   # `embedded`, a file, a folder, or a Hub dataset id
-    doc_chars:int=2000,      # Longest document cut from a large text file
-    text_column:str='text',  # Column that holds the text in structured files and Hub datasets
-    report:dict|None=None,   # Filled with files read and skipped
-) -> Dataset:
-    "Read `source` into a `Dataset` with `text` and `source` columns (files are streamed into Arrow, never held whole)"
-    if doc_chars < 1: raise UsageError(f"doc_chars={doc_chars}: must be at least 1")
-    report = {} if report is None else report
-    report.update(source=str(source), files_read=[], files_skipped=[])
-    path = Path(str(source)).expanduser()
-    if source == 'embedded':
-        texts, names = [], []
-        for name, t in embedded_texts(): docs = chunk_text(t, doc_chars); texts += docs; names += [name] * len(docs)
-        return Dataset.from_dict({'text': texts, 'source': names})
-    if not path.exists() and _is_hub_id(str(source)) and not local_copy(str(source)):
-        _hub_stream(str(source), text_column)   # fails here, with the fix, for a wrong id or column
-        return Dataset.from_generator(_hub_records, features=Features({'text': Value('string'), 'source': Value('string')}),
-                                      gen_kwargs={'hub_id': str(source), 'text_column': text_column, 'doc_chars': doc_chars})
-    if not path.exists() and not local_copy(str(source)):
-        raise UsageError(f"{source}: no such file or folder; pass a text file, a folder, a .jsonl/.json/.parquet/.csv file, "
-                         "a Hub dataset id, or 'embedded'")
-    path = path if path.exists() else local_copy(str(source))
-    files = sorted(p for p in path.rglob('*') if p.is_file() and not any(s.startswith('.') for s in p.relative_to(path).parts)) \
-            if path.is_dir() else [path]
-    good = []
+def _usable_files(files:list[Path], text_column:str, report:dict) -> list[Path]:
+    "The `files` that pass `check_text_file` (or, structured, have `text_column`); each is noted in `report`"
+    usable = []
     for f in files:
         try:
             if f.suffix.lower() in STRUCTURED: _structured(f, text_column)
             else: check_text_file(f)
-            good.append(f); report['files_read'].append(str(f))
+            usable.append(f)
+            report['files_read'].append(str(f))
         except SkipFile as e: report['files_skipped'].append({'path': str(f), 'reason': str(e)})
-    ds = None
-    if good:
-        stamps = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in good]
-        ds = Dataset.from_generator(_docs_of_files, features=Features({'text': Value('string'), 'source': Value('string')}),
-                                    gen_kwargs={'files': stamps, 'doc_chars': doc_chars, 'text_column': text_column})
+    return usable
+
+# %% ../nbs/01_data.ipynb #4dee881b
+def _text_source_features() -> Features:
+    "The columns of a corpus: `text`, and the `source` it came from"
+    return Features({'text': Value('string'), 'source': Value('string')})
+
+def _files_corpus(files:list[Path], doc_chars:int, text_column:str) -> Dataset:
+    "The documents of the checked `files`, streamed into Arrow (a file's size and time are part of the cache key)"
+    stamps = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    return Dataset.from_generator(_docs_of_files, features=_text_source_features(),
+                                  gen_kwargs={'files': stamps, 'doc_chars': doc_chars, 'text_column': text_column})
+
+# %% ../nbs/01_data.ipynb #c019
+def _hub_stream(hub_id:str, text_column:str):
+    "The `train` split of Hub dataset `hub_id`, streamed (records arrive as they are read), its column checked"
+    try: stream = load_dataset(hub_id, split='train', streaming=True)
+    except Exception as e:
+        raise UsageError(f"{hub_id}: not a local path, and loading it from the Hugging Face Hub failed "
+                         f"({type(e).__name__}); check the id and your network, "
+                         "or set LLM_COURSE_DATA to a folder with a local copy") from None
+    if stream.column_names and text_column not in stream.column_names:
+        columns = ', '.join(stream.column_names)
+        raise UsageError(f"{hub_id}: no column {text_column!r} (columns: {columns}); pass text_column=")
+    return stream
+
+def _hub_records(hub_id:str, text_column:str, doc_chars:int):
+    "Generator of `{'text', 'source'}` records streamed from the Hub, each cut into documents of at most `doc_chars`"
+    for record in _hub_stream(hub_id, text_column):
+        if isinstance(record.get(text_column), str):
+            for text in chunk_text(record[text_column], doc_chars): yield {'text': text, 'source': hub_id}
+
+# %% ../nbs/01_data.ipynb #7997f41b
+def _is_hub_id(s:str) -> bool: return bool(re.fullmatch(r'[\w.-]+/[\w.-]+', s)) and not s.startswith('.')
+
+def _hub_corpus(hub_id:str, text_column:str, doc_chars:int) -> Dataset:
+    "Hub dataset `hub_id` streamed into a local Arrow file, cut into documents; a wrong id or column fails first"
+    _hub_stream(hub_id, text_column)   # fails here, with the fix, for a wrong id or column
+    return Dataset.from_generator(_hub_records, features=_text_source_features(),
+                                  gen_kwargs={'hub_id': hub_id, 'text_column': text_column, 'doc_chars': doc_chars})
+
+# %% ../nbs/01_data.ipynb #7eb0667a
+def _embedded_corpus(doc_chars:int) -> Dataset:
+    "The embedded texts (`embedded_texts`) cut into documents by `chunk_text`, each with its text's name as `source`"
+    texts, names = [], []
+    for name, text in embedded_texts():
+        docs = chunk_text(text, doc_chars)
+        texts += docs
+        names += [name] * len(docs)
+    return Dataset.from_dict({'text': texts, 'source': names})
+
+# %% ../nbs/01_data.ipynb #c020
+def _read_source(source, doc_chars:int, text_column:str, report:dict) -> Dataset:
+    "The documents of `source` (see `load_corpus`); the files read and skipped noted in `report`"
+    path = Path(str(source)).expanduser()
+    if source == 'embedded': return _embedded_corpus(doc_chars)
+    if not path.exists() and _is_hub_id(str(source)) and not local_copy(str(source)):
+        return _hub_corpus(str(source), text_column, doc_chars)
+    if not path.exists() and not local_copy(str(source)):
+        raise UsageError(f"{source}: no such file or folder; pass a text file, a folder, "
+                         "a .jsonl/.json/.parquet/.csv file, a Hub dataset id, or 'embedded'")
+    path = path if path.exists() else local_copy(str(source))
+    usable = _usable_files(_files_under(path), text_column, report)
+    ds = _files_corpus(usable, doc_chars, text_column) if usable else None
     if ds is None or len(ds) == 0:
         skipped = '; '.join(f"{s['path']}: {s['reason']}" for s in report['files_skipped'][:3])
         raise UsageError(f"{source}: no usable text found" + (f" (skipped {skipped})" if skipped else '') +
                          "; pass UTF-8 text files or a dataset with a text column")
     return ds
+
+# %% ../nbs/01_data.ipynb #9fb0b873
+def load_corpus(
+    source:str='embedded',   # `embedded`, a file, a folder, or a Hub dataset id
+    doc_chars:int=2000,      # Longest document cut from a large text file
+    text_column:str='text',  # Column that holds the text in structured files and Hub datasets
+) -> Dataset:
+    "Read `source` into a `Dataset` with `text` and `source` columns (files are streamed into Arrow, never held whole)"
+    if doc_chars < 1: raise UsageError(f"doc_chars={doc_chars}: must be at least 1")
+    read = {'source': str(source), 'files_read': [], 'files_skipped': []}
+    ds = _read_source(source, doc_chars, text_column, read)
+    ds.info.description = json.dumps(read)   # what was read travels with the documents (`read_report`)
+    return ds
+
+def read_report(
+    ds:Dataset,  # Documents from `load_corpus`
+) -> dict:
+    "What `load_corpus` read to make `ds`: its `source`, the `files_read`, and the `files_skipped` with the reason for each"
+    try: return json.loads(ds.info.description or '{}')
+    except ValueError: return {}   # a dataset made some other way, with a description of its own
 
 # %% ../nbs/01_data.ipynb #c029
 _CONTROL = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]')
@@ -197,17 +256,18 @@ def normalize_text(
     text:str,        # Text to normalise
     form:str='NFC',  # Unicode normal form: `NFC` (lossless) or `NFKC` (folds ligatures, widths, superscripts)
 ) -> str:
-    "Unicode-normalise `text` (`NFC` or `NFKC`), unify newlines, drop control characters and trailing spaces, squeeze blank lines"
+    "Unicode-normalise `text`, unify newlines, drop control characters and trailing spaces, squeeze blank lines"
     text = unicodedata.normalize(form, text).replace('\r\n', '\n').replace('\r', '\n')
     text = _CONTROL.sub('', text)
     text = re.sub(r'[ \t]+\n', '\n', text)
     return re.sub(r'\n{3,}', '\n\n', text).strip()
 
 # %% ../nbs/01_data.ipynb #c033
-_MOJIBAKE = re.compile(r'\S*(?:[ÂÃ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]|â€)\S*')
+_MOJIBAKE = re.compile(r'\S*(?:[ÂÃ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e'
+                       r'\u0192\u02c6\u02dc\u2013-\u2122]|â€)\S*')
 
 def _unmangle(word:str) -> str:
-    "The UTF-8 reading of the bytes that Windows-1252 (with its 5 undefined bytes passed through, as browsers do) shows as `word`"
+    "The UTF-8 text whose bytes Windows-1252 shows as `word` (its 5 undefined bytes passed through, as browsers do)"
     try: return bytes(ord(c) if ord(c) < 256 else c.encode('cp1252')[0] for c in word).decode('utf-8')
     except UnicodeError: return word
 
@@ -215,16 +275,17 @@ def fix_mojibake(
     text:str,  # Text that may hold UTF-8 misread as Windows-1252
 ) -> str:
     "Undo UTF-8 that was decoded as Windows-1252 (`cafÃ©` -> `café`), word by word, where the round trip is exact"
-    return _MOJIBAKE.sub(lambda m: _unmangle(m.group()), text)
+    return _MOJIBAKE.sub(lambda match: _unmangle(match.group()), text)
 
 # %% ../nbs/01_data.ipynb #c035
-_BLOCK_TAGS = {'p', 'div', 'br', 'li', 'ul', 'ol', 'tr', 'table', 'section', 'article', 'header', 'footer', 'h1', 'h2', 'h3',
-               'h4', 'h5', 'h6', 'pre', 'blockquote', 'title', 'hr', 'dd', 'dt'}
+_BLOCK_TAGS = {'p', 'div', 'br', 'li', 'ul', 'ol', 'tr', 'table', 'section', 'article', 'header', 'footer',
+               'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'pre', 'blockquote', 'title', 'hr', 'dd', 'dt'}
 
 class _TextOf(HTMLParser):
     "Collects the visible text of an HTML page: whitespace collapses as a browser collapses it, except in <pre>"
     def __init__(self):
-        super().__init__(convert_charrefs=True); self.parts, self.skip, self.pre = [], 0, 0
+        super().__init__(convert_charrefs=True)
+        self.parts, self.skip, self.pre = [], 0, 0
     def handle_starttag(self, tag, attrs):
         if tag in ('script', 'style', 'noscript', 'template'): self.skip += 1
         elif tag in _BLOCK_TAGS: self.parts.append('\n')
@@ -239,18 +300,23 @@ class _TextOf(HTMLParser):
 def html_to_text(
     html:str,  # Source of an HTML page
 ) -> str:
-    "The visible text of an HTML page: tags dropped, blocks on their own lines, scripts and styles removed, entities decoded"
-    p = _TextOf(); p.feed(html); p.close()
-    lines = (re.sub(r'[ \t\r\f\v]+', ' ', l).strip() for l in ''.join(p.parts).split('\n'))
+    "The visible text of an HTML page: tags, scripts and styles dropped, blocks on lines of their own, entities decoded"
+    parser = _TextOf()
+    parser.feed(html)
+    parser.close()
+    lines = (re.sub(r'[ \t\r\f\v]+', ' ', line).strip() for line in ''.join(parser.parts).split('\n'))
     return re.sub(r'\n{3,}', '\n\n', '\n'.join(lines)).strip()
 
+# %% ../nbs/01_data.ipynb #e75c38f1
 _HTML_START = re.compile(r'\s*(?:<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])', re.I)
 
 def looks_like_html(
     text:str,  # Text to test (only its first 20,000 characters are looked at)
 ) -> bool:
     "True for a page of markup: an HTML start, or more than one tag per 200 characters"
-    return bool(_HTML_START.match(text[:1000])) or len(re.findall(r'</?[a-zA-Z][^<>]{0,200}>', text[:20000])) > len(text[:20000]) / 200
+    if _HTML_START.match(text[:1000]): return True
+    head = text[:20000]
+    return len(re.findall(r'</?[a-zA-Z][^<>]{0,200}>', head)) > len(head) / 200
 
 # %% ../nbs/01_data.ipynb #c039
 def clean_text(
@@ -263,7 +329,6 @@ def clean_text(
 
 # %% ../nbs/01_data.ipynb #c042
 _WORD = re.compile(r'\w+|[^\w\s]+')
-STOP_WORDS = frozenset(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'])
 
 def words_of(
     text:str,  # Text to split
@@ -272,6 +337,9 @@ def words_of(
     return _WORD.findall(text)
 
 def _is_symbol(w:str) -> bool: return not any(c.isalnum() for c in w)
+
+# %% ../nbs/01_data.ipynb #7b69de2a
+STOP_WORDS = frozenset(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'])
 
 GOPHER_QUALITY = dict(min_doc_words=50, max_doc_words=100_000, min_avg_word_length=3, max_avg_word_length=10,
                       max_symbol_word_ratio=0.1, max_bullet_lines_ratio=0.9, max_ellipsis_lines_ratio=0.3,
@@ -282,7 +350,8 @@ def gopher_quality(
     p:dict=GOPHER_QUALITY,  # Rule thresholds, with the keys of `GOPHER_QUALITY`
 ) -> str|None:
     "The name of the first Gopher quality rule `text` fails, or None"
-    words = words_of(text); real = [w for w in words if not _is_symbol(w)]
+    words = words_of(text)
+    real = [w for w in words if not _is_symbol(w)]
     if len(real) < p['min_doc_words']: return 'too_few_words'
     if len(real) > p['max_doc_words']: return 'too_many_words'
     mean = sum(map(len, real)) / len(real)
@@ -290,9 +359,12 @@ def gopher_quality(
     if text.count('#') / len(words) > p['max_symbol_word_ratio']: return 'hash_ratio'
     if (text.count('...') + text.count('…')) / len(words) > p['max_symbol_word_ratio']: return 'ellipsis_ratio'
     lines = text.splitlines() or ['']
-    if sum(l.lstrip().startswith(('•', '-', '*')) for l in lines) / len(lines) > p['max_bullet_lines_ratio']: return 'bullet_lines'
-    if sum(l.rstrip().endswith(('...', '…')) for l in lines) / len(lines) > p['max_ellipsis_lines_ratio']: return 'ellipsis_lines'
-    if sum(any(c.isalpha() for c in w) for w in words) / len(words) < p['min_alpha_words_ratio']: return 'alpha_words'
+    bullet_lines = sum(line.lstrip().startswith(('•', '-', '*')) for line in lines)
+    if bullet_lines / len(lines) > p['max_bullet_lines_ratio']: return 'bullet_lines'
+    ellipsis_lines = sum(line.rstrip().endswith(('...', '…')) for line in lines)
+    if ellipsis_lines / len(lines) > p['max_ellipsis_lines_ratio']: return 'ellipsis_lines'
+    alpha_words = sum(any(c.isalpha() for c in w) for w in words)
+    if alpha_words / len(words) < p['min_alpha_words_ratio']: return 'alpha_words'
     if len(STOP_WORDS & {w.lower() for w in real}) < p['min_stop_words']: return 'stop_words'
     return None
 
@@ -305,19 +377,27 @@ def _duplicates(items:list[str]) -> tuple[int, int]:
     "How many items repeat an earlier one, and their characters"
     seen, n, chars = set(), 0, 0
     for x in items:
-        if x in seen: n += 1; chars += len(x)
-        else: seen.add(x)
+        if x in seen:
+            n += 1
+            chars += len(x)
+        else:
+            seen.add(x)
     return n, chars
 
 def _repeated_ngram_chars(words:list[str], n:int) -> int:
     "Characters in word n-grams that repeat an earlier n-gram (non-overlapping, as Gopher counts them)"
     seen, i, chars = set(), 0, 0
     while i <= len(words) - n:
-        g = ' '.join(words[i:i + n])
-        if g in seen: chars += sum(map(len, words[i:i + n])); i += n
-        else: seen.add(g); i += 1
+        gram = ' '.join(words[i:i + n])
+        if gram in seen:
+            chars += sum(map(len, words[i:i + n]))
+            i += n
+        else:
+            seen.add(gram)
+            i += 1
     return chars
 
+# %% ../nbs/01_data.ipynb #ecce5c76
 def gopher_repetition(
     text:str,                  # Document to check
     p:dict=GOPHER_REPETITION,  # Rule thresholds, with the keys of `GOPHER_REPETITION`
@@ -331,8 +411,8 @@ def gopher_repetition(
     words = [w for w in words_of(text) if not _is_symbol(w)]
     for n, frac in p['top_ngram_char_frac'].items():
         if len(words) < n: continue
-        (g, c), = Counter(' '.join(words[i:i + n]) for i in range(len(words) - n + 1)).most_common(1)
-        if c > 1 and len(g) * c / len(text) > frac: return f'top_{n}gram'
+        (gram, count), = Counter(' '.join(words[i:i + n]) for i in range(len(words) - n + 1)).most_common(1)
+        if count > 1 and len(gram) * count / len(text) > frac: return f'top_{n}gram'
     for n, frac in p['dup_ngram_char_frac'].items():
         if _repeated_ngram_chars(words, n) / len(text) > frac: return f'repeated_{n}grams'
     return None
@@ -350,19 +430,23 @@ def c4_quality(
     "The C4 rule that removes `text` (or None) and the text with C4's rejected lines dropped"
     kept, sentences = [], 0
     for line in text.splitlines():
-        line = _CITATION.sub('', line.strip()); words = line.split(); low = line.lower()
+        line = _CITATION.sub('', line.strip())
+        words = line.split()
+        low = line.lower()
         if any(len(w) > p['max_word_length'] for w in words): continue
         if not line.endswith(('.', '?', '!', '"', "'")) or line.endswith('...'): continue
         if len(words) < p['min_words_per_line']: continue
         if 'lorem ipsum' in low: return 'lorem_ipsum', text
         if 'javascript' in low or any(s in low for s in _POLICY): continue
         if '{' in line: return 'curly_bracket', text
-        sentences += max(1, len(_SENTENCE_END.findall(line))); kept.append(line)
+        sentences += max(1, len(_SENTENCE_END.findall(line)))
+        kept.append(line)
     if sentences < p['min_sentences']: return 'too_few_sentences', text
     return None, '\n'.join(kept)
 
 # %% ../nbs/01_data.ipynb #c048
-FINEWEB = dict(line_punct_thr=0.12, short_line_thr=0.67, short_line_length=30, char_duplicates_ratio=0.01, new_line_ratio=0.3)
+FINEWEB = dict(line_punct_thr=0.12, short_line_thr=0.67, short_line_length=30, char_duplicates_ratio=0.01,
+               new_line_ratio=0.3)
 TERMINAL_PUNCTUATION = tuple('.!?…。！？؟।॥։።፧፨‼⁇⁈⁉')
 
 def fineweb_quality(
@@ -370,11 +454,14 @@ def fineweb_quality(
     p:dict=FINEWEB,  # Rule thresholds, with the keys of `FINEWEB`
 ) -> str|None:
     "The name of the first FineWeb rule `text` fails, or None"
-    lines = [l for l in text.split('\n') if l.strip()]
+    lines = [line for line in text.split('\n') if line.strip()]
     if not lines: return 'empty'
-    if sum(l.endswith(TERMINAL_PUNCTUATION) for l in lines) / len(lines) < p['line_punct_thr']: return 'line_punct_ratio'
-    if sum(len(l) <= p['short_line_length'] for l in lines) / len(lines) > p['short_line_thr']: return 'short_line_ratio'
-    if _duplicates(lines)[1] / max(1, len(text.replace('\n', ''))) > p['char_duplicates_ratio']: return 'char_dup_ratio'
+    punctuated = sum(line.endswith(TERMINAL_PUNCTUATION) for line in lines)
+    if punctuated / len(lines) < p['line_punct_thr']: return 'line_punct_ratio'
+    short = sum(len(line) <= p['short_line_length'] for line in lines)
+    if short / len(lines) > p['short_line_thr']: return 'short_line_ratio'
+    duplicate_chars = _duplicates(lines)[1]
+    if duplicate_chars / max(1, len(text.replace('\n', ''))) > p['char_duplicates_ratio']: return 'char_dup_ratio'
     if text.count('\n') / max(1, len(words_of(text))) > p['new_line_ratio']: return 'list_ratio'
     return None
 
@@ -390,7 +477,9 @@ def parse_filters(
     if s == 'all': return FILTERS
     names = tuple(n.strip() for n in s.split(','))
     bad = [n for n in names if n not in FILTERS]
-    if bad: raise UsageError(f"filters={setting!r}: unknown {', '.join(bad)}; use none, all, or some of {', '.join(FILTERS)}")
+    if bad:
+        raise UsageError(f"filters={setting!r}: unknown {', '.join(bad)}; "
+                         f"use none, all, or some of {', '.join(FILTERS)}")
     return names
 
 def quality_filter(
@@ -398,39 +487,46 @@ def quality_filter(
     filters=FILTERS,  # Rule sets to apply, in order: names from `FILTERS`
 ) -> tuple[str|None, str]:
     "`(reason, text)`: the first failing rule as `set:rule` (None if all pass), and the text (C4 drops lines)"
-    for f in filters:
-        if f == 'c4': reason, text = c4_quality(text)
-        else: reason = {'gopher_quality': gopher_quality, 'gopher_repetition': gopher_repetition, 'fineweb': fineweb_quality}[f](text)
-        if reason: return f'{f}:{reason}', text
+    checks = {'gopher_quality': gopher_quality, 'gopher_repetition': gopher_repetition, 'fineweb': fineweb_quality}
+    for rule_set in filters:
+        if rule_set == 'c4': reason, text = c4_quality(text)
+        else: reason = checks[rule_set](text)
+        if reason: return f'{rule_set}:{reason}', text
     return None, text
 
 # %% ../nbs/01_data.ipynb #c054
 _OCTET = r'(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)'
 PII_PATTERNS = {
     'EMAIL': re.compile(r'\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b'),
-    'IP_ADDRESS': re.compile(rf'(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w.])|(?<![\w:])(?:[0-9a-fA-F]{{1,4}}:){{7}}[0-9a-fA-F]{{1,4}}(?![\w:])'
-                             r'|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}:){0,5}[0-9a-fA-F]{1,4}(?![\w:])'),
-    'PHONE': re.compile(r'(?<![\w+\-./:])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,3}(?![\w\-/:]|\.\w)'),
+    'IP_ADDRESS': re.compile(rf'(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w.])'
+                             r'|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])'
+                             r'|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:'
+                             r'(?:[0-9a-fA-F]{1,4}:){0,5}[0-9a-fA-F]{1,4}(?![\w:])'),
+    'PHONE': re.compile(r'(?<![\w+\-./:])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,3}'
+                        r'(?![\w\-/:]|\.\w)'),
 }
 
 def _is_phone(s:str) -> bool:
-    "Phone-shaped: 7-15 digits; not a date or a year range; space-separated digits only with a +country, (area) or 10+ digits"
+    "Phone-shaped: 7-15 digits, not a date or a year range; space-separated only with a +country, (area) or 10+ digits"
     digits = sum(c.isdigit() for c in s)
-    if not 7 <= digits <= 15 or re.fullmatch(r'\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[-–]\d{4}', s): return False
+    date_or_years = r'\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[-–]\d{4}'
+    if not 7 <= digits <= 15 or re.fullmatch(date_or_years, s): return False
     return '+' in s or '(' in s or digits >= 10 or not re.search(r'\d \d', s)
 
 def mask_pii(
     text:str,  # Text to mask
 ) -> tuple[str, dict]:
-    "`text` with e-mail addresses, IP addresses and phone numbers replaced by `<EMAIL>`, `<IP_ADDRESS>`, `<PHONE>`, and the counts"
+    "`text` with e-mail and IP addresses and phone numbers replaced by `<EMAIL>`, `<IP_ADDRESS>`, `<PHONE>`; the counts"
     counts = {}
-    for tag, pat in PII_PATTERNS.items():
-        n = 0
-        def sub(m):
-            nonlocal n
-            if tag == 'PHONE' and not _is_phone(m.group()): return m.group()
-            n += 1; return f'<{tag}>'
-        text = pat.sub(sub, text); counts[tag] = n
+    for tag, pattern in PII_PATTERNS.items():
+        found = 0
+        def replace(match):
+            nonlocal found
+            if tag == 'PHONE' and not _is_phone(match.group()): return match.group()
+            found += 1
+            return f'<{tag}>'
+        text = pattern.sub(replace, text)
+        counts[tag] = found
     return text, counts
 
 # %% ../nbs/01_data.ipynb #c058
@@ -443,10 +539,13 @@ def doc_hash(
 def _validation_flags(hashes:list[int], val_frac:float, split:str) -> list[bool]:
     "Which documents go to validation"
     n = len(hashes)
-    if split == 'tail': k = max(1, round(n * val_frac)); return [i >= n - k for i in range(n)]
+    if split == 'tail':
+        n_val = max(1, round(n * val_frac))
+        return [i >= n - n_val for i in range(n)]
     if split != 'hash': raise UsageError(f"split={split!r}: use hash or tail")
     flags = [h / 2**64 < val_frac for h in hashes]
-    if not any(flags): flags[min(range(n), key=hashes.__getitem__)] = True  # a small corpus still gets a validation document
+    if not any(flags):   # a small corpus still gets a validation document
+        flags[min(range(n), key=hashes.__getitem__)] = True
     return flags
 
 # %% ../nbs/01_data.ipynb #c062
@@ -454,8 +553,11 @@ _M = np.uint64(0x9E3779B97F4A7C15)
 
 def _fmix(h:np.ndarray) -> np.ndarray:
     "Mix 64-bit values and fold them to 32 bits (a MurmurHash3-style finaliser)"
-    h = h ^ (h >> np.uint64(33)); h = h * np.uint64(0xFF51AFD7ED558CCD); h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xC4CEB9FE1A85EC53); h = h ^ (h >> np.uint64(33))
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    h = h ^ (h >> np.uint64(33))
     return (h & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 _WORDS = re.compile(r'\w+')
@@ -467,12 +569,13 @@ def shingle_hashes(
     "Sorted unique 32-bit hashes of the lowercased word `n`-grams of `text` (the whole text is one shingle if shorter)"
     words = _WORDS.findall(text.lower())
     if not words: return np.zeros(0, dtype=np.uint32)
-    wh = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
-    m = max(1, len(words) - n + 1)
-    h = np.zeros(m, dtype=np.uint64)
-    for j in range(min(n, len(words))): h = h * _M + wh[j:j + m]
+    word_hashes = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    n_shingles = max(1, len(words) - n + 1)
+    h = np.zeros(n_shingles, dtype=np.uint64)
+    for j in range(min(n, len(words))): h = h * _M + word_hashes[j:j + n_shingles]
     return np.unique(_fmix(h))
 
+# %% ../nbs/01_data.ipynb #ce09e3ad
 class MinHasher:
     "MinHash signatures of `num_perm` 32-bit affine permutations over word `n`-gram shingles"
     def __init__(self,
@@ -491,15 +594,20 @@ class MinHasher:
     ) -> np.ndarray:
         "`(N, num_perm)` uint32 signatures of the shingle-hash arrays; an empty document gets all 0xFFFFFFFF"
         out = np.full((len(shingles), self.num_perm), 0xFFFFFFFF, dtype=np.uint32)
-        idx = [i for i, s in enumerate(shingles) if len(s)]
-        lens = np.array([len(shingles[i]) for i in idx], dtype=np.int64)
+        nonempty = [i for i, s in enumerate(shingles) if len(s)]
+        sizes = np.array([len(shingles[i]) for i in nonempty], dtype=np.int64)
         start = 0
-        while start < len(idx):   # groups of documents with about `chunk` shingles: a (chunk, num_perm) block stays in cache
+        # groups of documents with about `chunk` shingles: a (chunk, num_perm) block stays in cache
+        while start < len(nonempty):
             stop, total = start, 0
-            while stop < len(idx) and (total == 0 or total + lens[stop] <= chunk): total += lens[stop]; stop += 1
-            group = idx[start:stop]
-            m = np.multiply.outer(np.concatenate([shingles[i] for i in group]), self.a); m += self.b   # uint32 wraps: mod 2^32
-            out[group] = np.minimum.reduceat(m, np.concatenate([[0], np.cumsum(lens[start:stop - 1])]), axis=0)
+            while stop < len(nonempty) and (total == 0 or total + sizes[stop] <= chunk):
+                total += sizes[stop]
+                stop += 1
+            group = nonempty[start:stop]
+            permuted = np.multiply.outer(np.concatenate([shingles[i] for i in group]), self.a)
+            permuted += self.b   # uint32 wraps: mod 2^32
+            doc_starts = np.concatenate([[0], np.cumsum(sizes[start:stop - 1])])   # where each document's rows start
+            out[group] = np.minimum.reduceat(permuted, doc_starts, axis=0)
             start = stop
         return out
 
@@ -511,13 +619,16 @@ def lsh_params(
     fn_weight:float=0.95,  # Weight of the false-negative area (above `threshold`)
 ) -> tuple[int, int]:
     "Bands and rows minimising the weighted false-positive and false-negative areas of the S-curve at `threshold`"
-    if not 0 < threshold < 1: raise UsageError(f"dedup_threshold={threshold}: must be between 0 and 1 (0 turns near-dedup off)")
+    if not 0 < threshold < 1:
+        raise UsageError(f"dedup_threshold={threshold}: must be between 0 and 1 (0 turns near-dedup off)")
     s_lo, s_hi = np.linspace(0, threshold, 256), np.linspace(threshold, 1, 256)
     best, params = float('inf'), (1, 1)
     for b in range(2, num_perm + 1):
         for r in range(1, num_perm // b + 1):
-            fp = np.trapezoid(1 - (1 - s_lo ** r) ** b, s_lo); fn = np.trapezoid((1 - s_hi ** r) ** b, s_hi)
-            if fp * fp_weight + fn * fn_weight < best: best, params = fp * fp_weight + fn * fn_weight, (b, r)
+            fp = np.trapezoid(1 - (1 - s_lo ** r) ** b, s_lo)
+            fn = np.trapezoid((1 - s_hi ** r) ** b, s_hi)
+            cost = fp * fp_weight + fn * fn_weight
+            if cost < best: best, params = cost, (b, r)
     return params
 
 def s_curve(
@@ -529,10 +640,6 @@ def s_curve(
     return 1 - (1 - np.asarray(s) ** rows) ** bands
 
 # %% ../nbs/01_data.ipynb #c070
-def _jaccard(a:np.ndarray, b:np.ndarray) -> float:
-    inter = len(np.intersect1d(a, b, assume_unique=True))
-    return inter / (len(a) + len(b) - inter) if len(a) + len(b) else 1.0
-
 def lsh_candidates(
     sigs:np.ndarray,  # `(N, num_perm)` MinHash signatures, from `MinHasher.signatures`
     bands:int,        # LSH bands
@@ -541,25 +648,35 @@ def lsh_candidates(
     "Pairs `(i, j)`, `i < j`, whose signatures agree on all rows of at least one band"
     pairs = set()
     for band in range(bands):
-        keys = np.ascontiguousarray(sigs[:, band * rows:(band + 1) * rows]).view(np.dtype((np.void, rows * 4))).ravel()
-        _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        band_rows = np.ascontiguousarray(sigs[:, band * rows:(band + 1) * rows])
+        keys = band_rows.view(np.dtype((np.void, rows * 4))).ravel()   # each document's band as one byte string
+        _, bucket_of, counts = np.unique(keys, return_inverse=True, return_counts=True)
         if counts.max(initial=0) < 2: continue
-        order = np.argsort(inv, kind='stable'); bounds = np.cumsum(counts)[:-1]
-        for grp in np.split(order, bounds):
-            if len(grp) > 1: pairs.update((int(x), int(y)) for k, x in enumerate(grp) for y in grp[k + 1:])
+        order = np.argsort(bucket_of, kind='stable')
+        bounds = np.cumsum(counts)[:-1]
+        for bucket in np.split(order, bounds):
+            if len(bucket) > 1: pairs.update((int(x), int(y)) for k, x in enumerate(bucket) for y in bucket[k + 1:])
     return pairs
+
+# %% ../nbs/01_data.ipynb #e906b0ef
+def _jaccard(a:np.ndarray, b:np.ndarray) -> float:
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter) if len(a) + len(b) else 1.0
 
 def _clusters(n:int, pairs) -> list[list[int]]:
     "Connected components of size > 1 (union-find), each sorted, largest first"
     parent = list(range(n))
     def find(x):
-        while parent[x] != x: parent[x] = parent[parent[x]]; x = parent[x]
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
         return x
     for i, j in pairs: parent[find(i)] = find(j)
     groups = {}
     for i in range(n): groups.setdefault(find(i), []).append(i)
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
 
+# %% ../nbs/01_data.ipynb #d2dac197
 def near_duplicates(
     texts:list[str],      # Documents to compare
     threshold:float=0.8,  # Jaccard similarity of word `n`-gram shingles at which documents are near-duplicates
@@ -567,13 +684,13 @@ def near_duplicates(
     n:int=5,              # Words per shingle
     seed:int=1,           # Seed of the MinHash permutations
 ) -> dict:
-    "Clusters of documents whose shingle Jaccard is >= `threshold`, and the indices to remove (all but each cluster's first)"
+    "Clusters of documents with shingle Jaccard >= `threshold`; the indices to remove (all but each cluster's first)"
     shingles = [shingle_hashes(t, n) for t in texts]
     bands, rows = lsh_params(threshold, num_perm)
-    cand = lsh_candidates(MinHasher(num_perm, n, seed).signatures(shingles), bands, rows)
-    verified = [(i, j) for i, j in cand if _jaccard(shingles[i], shingles[j]) >= threshold]
+    candidates = lsh_candidates(MinHasher(num_perm, n, seed).signatures(shingles), bands, rows)
+    verified = [(i, j) for i, j in candidates if _jaccard(shingles[i], shingles[j]) >= threshold]
     clusters = _clusters(len(texts), verified)
-    return {'clusters': clusters, 'remove': sorted(i for c in clusters for i in c[1:]), 'candidates': len(cand),
+    return {'clusters': clusters, 'remove': sorted(i for c in clusters for i in c[1:]), 'candidates': len(candidates),
             'pairs': sorted(verified), 'bands': bands, 'rows': rows}
 
 # %% ../nbs/01_data.ipynb #c072
@@ -584,33 +701,27 @@ def plant_near_copies(
     min_edit:float=0.01,  # Smallest fraction of a copy's words edited
     max_edit:float=0.10,  # Largest fraction of a copy's words edited
 ) -> tuple[list[str], list[tuple[int, int]]]:
-    "`texts` plus `n_copies` edited copies (a random 1-10% of words replaced, deleted or doubled); returns the pairs (original, copy)"
-    rng = np.random.default_rng(seed); out, pairs = list(texts), []
+    "`texts` plus `n_copies` copies with 1-10% of words replaced, deleted or doubled, and the pairs (original, copy)"
+    rng = np.random.default_rng(seed)
+    out, pairs = list(texts), []
     vocab = [w for t in texts[:200] for w in t.split()][:5000] or ['x']
     for i in rng.choice(len(texts), n_copies, replace=n_copies > len(texts)):
-        words = texts[i].split(); k = max(1, int(len(words) * rng.uniform(min_edit, max_edit)))
-        for pos in sorted(rng.choice(len(words), min(k, len(words)), replace=False), reverse=True):
+        words = texts[i].split()
+        n_edits = max(1, int(len(words) * rng.uniform(min_edit, max_edit)))
+        for pos in sorted(rng.choice(len(words), min(n_edits, len(words)), replace=False), reverse=True):
             op = rng.integers(3)
             if op == 0: words[pos] = vocab[rng.integers(len(vocab))]
             elif op == 1: del words[pos]
             else: words.insert(pos, words[pos])
-        pairs.append((int(i), len(out))); out.append(' '.join(words))
+        pairs.append((int(i), len(out)))
+        out.append(' '.join(words))
     return out, pairs
 
 # %% ../nbs/01_data.ipynb #c078
-def _clean_batch(b, form:str): return {'text': [clean_text(t, form) for t in b['text']]}
-
-def _filter_batch(b, filters):
-    out = [quality_filter(t, filters) for t in b['text']]
-    return {'text': [t for _, t in out], 'removed_by': [r or '' for r, _ in out]}
-
-def _pii_batch(b):
-    out = [mask_pii(t) for t in b['text']]
-    return {'text': [t for t, _ in out], **{f'pii_{k}': [c[k] for _, c in out] for k in PII_PATTERNS}}
-
 def _length_hist(lengths) -> list[int]:
     "Counts of documents per power-of-two length bucket (1, 2-3, 4-7, ...) up to 2^24 characters"
-    return np.bincount(np.minimum(np.log2(np.maximum(np.asarray(lengths, dtype=np.float64), 1)).astype(int), 24), minlength=25).tolist()
+    buckets = np.log2(np.maximum(np.asarray(lengths, dtype=np.float64), 1)).astype(int)
+    return np.bincount(np.minimum(buckets, 24), minlength=25).tolist()
 
 def auto_num_proc(
     n_docs:int,     # Documents in the corpus
@@ -619,140 +730,198 @@ def auto_num_proc(
     "Processes for `datasets.map`: `setting` if given, else one per core for corpora of 10,000 documents or more"
     return setting if setting > 0 else (os.cpu_count() or 1) if n_docs >= 10_000 else 1
 
-def prepare_corpus(
-    ds:Dataset,                 # Output of `load_corpus`
-    val_frac:float=0.1,         # Fraction of documents for validation
-    split:str='hash',           # `hash` or `tail`
-    max_docs:int=0,             # Keep at most this many documents (0: all)
-    report:dict|None=None,      # Filled with the counts of each step
-    filters=(),                 # Quality rule sets (`FILTERS`), or a `filters` setting such as 'all'
-    pii:bool=False,             # Replace e-mail addresses, phone numbers and IP addresses with tags
-    dedup_threshold:float=0.0,  # Jaccard similarity for near-duplicates (0: exact dedup only)
-    unicode_form:str='NFC',     # `NFC` or `NFKC`
-    num_proc:int=1,             # Processes for the per-document steps (0: automatic)
-) -> DatasetDict:
-    "Clean, filter, mask, deduplicate and split a corpus into `train` and `validation`, counting every removal"
-    if not 0 < val_frac < 1: raise UsageError(f"val_frac={val_frac}: must be between 0 and 1")
-    if unicode_form not in ('NFC', 'NFKC'): raise UsageError(f"unicode_form={unicode_form!r}: use NFC or NFKC")
-    filters = parse_filters(filters) if isinstance(filters, str) else tuple(filters)
-    report = {} if report is None else report
-    removed = report.setdefault('removed', {})
-    report['documents_in'] = len(ds)
-    report['length_histogram'] = {'in': _length_hist([len(t) for t in ds['text']])}
-    np_ = auto_num_proc(len(ds), num_proc); report['num_proc'] = np_
-    kw = dict(batched=True, num_proc=np_ if np_ > 1 else None)
-    ds = ds.map(_clean_batch, fn_kwargs={'form': unicode_form}, desc='clean', **kw)
-    n = len(ds); ds = ds.filter(lambda b: [bool(t) for t in b['text']], desc='drop empty', **kw)
-    removed['empty'] = n - len(ds)
-    if filters and len(ds):
-        ds = ds.map(_filter_batch, fn_kwargs={'filters': filters}, desc='quality filters', **kw)
-        for reason, c in sorted(Counter(ds['removed_by']).items()):
-            if reason: removed[reason] = c
-        ds = ds.filter(lambda b: [not r for r in b['removed_by']], desc='drop filtered', **kw).remove_columns('removed_by')
-    if pii and len(ds):
-        ds = ds.map(_pii_batch, desc='mask PII', **kw)
-        report['pii_replaced'] = {k: int(sum(ds[f'pii_{k}'])) for k in PII_PATTERNS}
-        ds = ds.remove_columns([f'pii_{k}' for k in PII_PATTERNS])
+# %% ../nbs/01_data.ipynb #773e82b4
+def _clean_batch(b, form:str): return {'text': [clean_text(t, form) for t in b['text']]}
+
+def _clean_docs(ds:Dataset, form:str, removed:dict, map_kw:dict) -> Dataset:
+    "`clean_text` on every document, then the empty ones dropped and counted in `removed`"
+    ds = ds.map(_clean_batch, fn_kwargs={'form': form}, desc='clean', **map_kw)
+    n_before = len(ds)
+    ds = ds.filter(lambda b: [bool(t) for t in b['text']], desc='drop empty', **map_kw)
+    removed['empty'] = n_before - len(ds)
+    return ds
+
+# %% ../nbs/01_data.ipynb #30b77259
+def _filter_batch(b, filters):
+    out = [quality_filter(t, filters) for t in b['text']]
+    return {'text': [t for _, t in out], 'removed_by': [r or '' for r, _ in out]}
+
+def _filter_docs(ds:Dataset, filters:tuple, removed:dict, map_kw:dict) -> Dataset:
+    "The documents that pass the rule sets `filters`; each removal counted in `removed` under its `set:rule`"
+    ds = ds.map(_filter_batch, fn_kwargs={'filters': filters}, desc='quality filters', **map_kw)
+    for reason, count in sorted(Counter(ds['removed_by']).items()):
+        if reason: removed[reason] = count
+    ds = ds.filter(lambda b: [not reason for reason in b['removed_by']], desc='drop filtered', **map_kw)
+    return ds.remove_columns('removed_by')
+
+# %% ../nbs/01_data.ipynb #daa1ba22
+def _pii_batch(b):
+    out = [mask_pii(t) for t in b['text']]
+    return {'text': [t for t, _ in out], **{f'pii_{k}': [c[k] for _, c in out] for k in PII_PATTERNS}}
+
+def _mask_pii_docs(ds:Dataset, report:dict, map_kw:dict) -> Dataset:
+    "`mask_pii` on every document; the replacements of each kind counted in `report['pii_replaced']`"
+    ds = ds.map(_pii_batch, desc='mask PII', **map_kw)
+    report['pii_replaced'] = {k: int(sum(ds[f'pii_{k}'])) for k in PII_PATTERNS}
+    return ds.remove_columns([f'pii_{k}' for k in PII_PATTERNS])
+
+# %% ../nbs/01_data.ipynb #ff59c3f3
+def _exact_dedup(texts) -> tuple[list[int], list[int]]:
+    "The indices of the first copy of each distinct text, and their `doc_hash`es"
     hashes, seen, keep = [], set(), []
-    for i, t in enumerate(ds['text']):
+    for i, t in enumerate(texts):
         h = doc_hash(t)
-        if h not in seen: seen.add(h); keep.append(i); hashes.append(h)
-    removed['exact_duplicate'] = len(ds) - len(keep)
-    if dedup_threshold:
-        texts = ds.select(keep)['text']
-        nd = near_duplicates(texts, dedup_threshold)
-        drop = set(nd['remove'])
-        removed['near_duplicate'] = len(drop)
-        report['near_duplicates'] = {'threshold': dedup_threshold, 'bands': nd['bands'], 'rows': nd['rows'], 'candidate_pairs': nd['candidates'],
-                                     'verified_pairs': len(nd['pairs']), 'clusters': len(nd['clusters']),
-                                     'largest_clusters': [{'size': len(c), 'first': texts[c[0]][:120]} for c in nd['clusters'][:5]]}
-        keep, hashes = [k for j, k in enumerate(keep) if j not in drop], [h for j, h in enumerate(hashes) if j not in drop]
-    if max_docs and len(keep) > max_docs: removed['over_max_docs'] = len(keep) - max_docs; keep, hashes = keep[:max_docs], hashes[:max_docs]
-    if len(keep) < 2: raise UsageError(f"{report.get('source', 'corpus')}: only {len(keep)} usable document(s) after cleaning; "
-                                       "need at least 2 (one for training, one for validation): add more text, or loosen `filters`")
-    ds = ds.select(keep)
+        if h not in seen:
+            seen.add(h)
+            keep.append(i)
+            hashes.append(h)
+    return keep, hashes
+
+# %% ../nbs/01_data.ipynb #d76b4701
+def _near_duplicate_summary(found:dict, texts:list[str], threshold:float) -> dict:
+    "The report's entry for `near_duplicates`: settings, pair and cluster counts, and the largest clusters' first text"
+    largest = [{'size': len(c), 'first': texts[c[0]][:120]} for c in found['clusters'][:5]]
+    return {'threshold': threshold, 'bands': found['bands'], 'rows': found['rows'],
+            'candidate_pairs': found['candidates'], 'verified_pairs': len(found['pairs']),
+            'clusters': len(found['clusters']), 'largest_clusters': largest}
+
+def _drop_near_duplicates(ds:Dataset, keep:list[int], hashes:list[int], threshold:float, report:dict):
+    "`keep` and `hashes` without the near-duplicates among the kept documents, counted and described in `report`"
+    texts = ds.select(keep)['text']
+    found = near_duplicates(texts, threshold)
+    drop = set(found['remove'])
+    report['removed']['near_duplicate'] = len(drop)
+    report['near_duplicates'] = _near_duplicate_summary(found, texts, threshold)
+    return [k for j, k in enumerate(keep) if j not in drop], [h for j, h in enumerate(hashes) if j not in drop]
+
+# %% ../nbs/01_data.ipynb #ae32d371
+def _split_and_count(ds:Dataset, hashes:list[int], val_frac:float, split:str, report:dict) -> DatasetDict:
+    "`ds` split into `train` and `validation` by `_validation_flags`; the documents and characters of each in `report`"
     val = _validation_flags(hashes, val_frac, split)
-    dsd = DatasetDict(train=ds.select([i for i, v in enumerate(val) if not v]), validation=ds.select([i for i, v in enumerate(val) if v]))
+    train = ds.select([i for i, v in enumerate(val) if not v])
+    validation = ds.select([i for i, v in enumerate(val) if v])
+    dsd = DatasetDict(train=train, validation=validation)
     report['length_histogram']['out'] = _length_hist([len(t) for t in ds['text']])
     report.update(documents_out=len(ds), **{f'{k}_documents': len(v) for k, v in dsd.items()},
                   **{f'{k}_characters': sum(map(len, v['text'])) for k, v in dsd.items()})
     return dsd
 
+# %% ../nbs/01_data.ipynb #dcc8507c
+def prepare_corpus(
+    ds:Dataset,                 # Output of `load_corpus`
+    val_frac:float=0.1,         # Fraction of documents for validation
+    split:str='hash',           # `hash` or `tail`
+    max_docs:int=0,             # Keep at most this many documents (0: all)
+    filters=(),                 # Quality rule sets (`FILTERS`), or a `filters` setting such as 'all'
+    pii:bool=False,             # Replace e-mail addresses, phone numbers and IP addresses with tags
+    dedup_threshold:float=0.0,  # Jaccard similarity for near-duplicates (0: exact dedup only)
+    unicode_form:str='NFC',     # `NFC` or `NFKC`
+    num_proc:int=1,             # Processes for the per-document steps (0: automatic)
+) -> tuple[DatasetDict, dict]:
+    "`ds` cleaned, filtered, masked, deduplicated and split into `train` and `validation`; the report of every step"
+    if not 0 < val_frac < 1: raise UsageError(f"val_frac={val_frac}: must be between 0 and 1")
+    if unicode_form not in ('NFC', 'NFKC'): raise UsageError(f"unicode_form={unicode_form!r}: use NFC or NFKC")
+    filters = parse_filters(filters) if isinstance(filters, str) else tuple(filters)
+    report = {**read_report(ds), 'removed': {}}
+    removed = report['removed']
+    report['documents_in'] = len(ds)
+    report['length_histogram'] = {'in': _length_hist([len(t) for t in ds['text']])}
+    processes = auto_num_proc(len(ds), num_proc)
+    report['num_proc'] = processes
+    map_kw = dict(batched=True, num_proc=processes if processes > 1 else None)
+    ds = _clean_docs(ds, unicode_form, removed, map_kw)
+    if filters and len(ds): ds = _filter_docs(ds, filters, removed, map_kw)
+    if pii and len(ds): ds = _mask_pii_docs(ds, report, map_kw)
+    keep, hashes = _exact_dedup(ds['text'])
+    removed['exact_duplicate'] = len(ds) - len(keep)
+    if dedup_threshold: keep, hashes = _drop_near_duplicates(ds, keep, hashes, dedup_threshold, report)
+    if max_docs and len(keep) > max_docs:
+        removed['over_max_docs'] = len(keep) - max_docs
+        keep, hashes = keep[:max_docs], hashes[:max_docs]
+    if len(keep) < 2:
+        raise UsageError(f"{report.get('source', 'corpus')}: only {len(keep)} usable document(s) after cleaning; "
+                         "need at least 2 (one for training, one for validation): add more text, or loosen `filters`")
+    return _split_and_count(ds.select(keep), hashes, val_frac, split, report), report
+
 # %% ../nbs/01_data.ipynb #c086
 def _buckets(hist:list[int]) -> list[str]: return [f'{2**i:,}-{2**(i+1)-1:,}' for i in range(len(hist))]
 
 def data_card(
-    report:dict,  # Report filled by `load_corpus` and `prepare_corpus`
+    report:dict,  # The report `prepare_corpus` returns
 ) -> str:
     "A Markdown data card from a `prepare_corpus` report"
-    r = report; rm = r.get('removed', {})
-    lines = [f"# Data card: {r.get('source', 'corpus')}", '',
-             f"Prepared by `llm_course.data.prepare_corpus`. {r.get('documents_in', 0):,} documents in, {r.get('documents_out', 0):,} out "
-             f"(train {r.get('train_documents', 0):,} documents / {r.get('train_characters', 0):,} characters, validation "
-             f"{r.get('validation_documents', 0):,} / {r.get('validation_characters', 0):,}).", '',
-             '## Sources', '', f"- files read: {len(r.get('files_read', []))}", f"- files skipped: {len(r.get('files_skipped', []))}"]
-    lines += [f"  - `{s['path']}`: {s['reason']}" for s in r.get('files_skipped', [])[:20]]
-    lines += ['', '## Removed', '', '| step or rule | documents |', '|---|---:|'] + [f'| {k} | {v:,} |' for k, v in rm.items()]
-    if 'pii_replaced' in r:
-        lines += ['', '## Personal information replaced', '', '| kind | replacements |', '|---|---:|'] + [f'| {k} | {v:,} |' for k, v in r['pii_replaced'].items()]
-    if 'near_duplicates' in r:
-        nd = r['near_duplicates']
-        lines += ['', '## Near-duplicates', '', f"MinHash with {nd['bands']} bands of {nd['rows']} rows, Jaccard threshold {nd['threshold']}: "
-                  f"{nd['candidate_pairs']:,} candidate pairs, {nd['verified_pairs']:,} verified, {nd['clusters']:,} clusters."]
-        lines += [f"- {c['size']} documents like: {c['first'][:80]!r}" for c in nd['largest_clusters']]
-    h = r.get('length_histogram', {})
-    if h.get('out'):
+    removed, skipped = report.get('removed', {}), report.get('files_skipped', [])
+    lines = [f"# Data card: {report.get('source', 'corpus')}", '',
+             f"Prepared by `llm_course.data.prepare_corpus`. {report.get('documents_in', 0):,} documents in, "
+             f"{report.get('documents_out', 0):,} out (train {report.get('train_documents', 0):,} documents / "
+             f"{report.get('train_characters', 0):,} characters, validation "
+             f"{report.get('validation_documents', 0):,} / {report.get('validation_characters', 0):,}).", '',
+             '## Sources', '', f"- files read: {len(report.get('files_read', []))}", f"- files skipped: {len(skipped)}"]
+    lines += [f"  - `{s['path']}`: {s['reason']}" for s in skipped[:20]]
+    lines += ['', '## Removed', '', '| step or rule | documents |', '|---|---:|']
+    lines += [f'| {k} | {v:,} |' for k, v in removed.items()]
+    if 'pii_replaced' in report:
+        lines += ['', '## Personal information replaced', '', '| kind | replacements |', '|---|---:|']
+        lines += [f'| {k} | {v:,} |' for k, v in report['pii_replaced'].items()]
+    if 'near_duplicates' in report:
+        near = report['near_duplicates']
+        lines += ['', '## Near-duplicates', '',
+                  f"MinHash with {near['bands']} bands of {near['rows']} rows, Jaccard threshold {near['threshold']}: "
+                  f"{near['candidate_pairs']:,} candidate pairs, {near['verified_pairs']:,} verified, "
+                  f"{near['clusters']:,} clusters."]
+        lines += [f"- {c['size']} documents like: {c['first'][:80]!r}" for c in near['largest_clusters']]
+    hist = report.get('length_histogram', {})
+    if hist.get('out'):
         lines += ['', '## Document lengths (characters)', '', '| length | before | after |', '|---|---:|---:|']
-        lines += [f'| {b} | {i:,} | {o:,} |' for b, i, o in zip(_buckets(h['in']), h['in'], h['out']) if i or o]
-    lines += ['', '## To be filled in by the dataset owner', '', '- Licence and terms of the sources:', '- Intended uses, and uses to avoid:',
-              '- Languages and domains covered, and who is missing:', '- Known biases, sensitive content:', '']
+        table = zip(_buckets(hist['in']), hist['in'], hist['out'])
+        lines += [f'| {b} | {i:,} | {o:,} |' for b, i, o in table if i or o]
+    lines += ['', '## To be filled in by the dataset owner', '', '- Licence and terms of the sources:',
+              '- Intended uses, and uses to avoid:', '- Languages and domains covered, and who is missing:',
+              '- Known biases, sensitive content:', '']
     return '\n'.join(lines)
 
+# %% ../nbs/01_data.ipynb #b15bb1a5
 def plot_data_report(
-    report:dict,          # Report filled by `prepare_corpus`
+    report:dict,          # The report `prepare_corpus` returns
     path:Path|None=None,  # PNG file to save the figure to, then close it (None: only return it)
 ):
     "Document lengths before and after, and removals per rule"
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.2))
-    h = report['length_histogram']; x = np.arange(len(h['in']))
-    a1.bar(x - 0.2, h['in'], 0.4, label='before'); a1.bar(x + 0.2, h.get('out', [0] * len(x)), 0.4, label='after')
-    used = [i for i in x if h['in'][i] or h.get('out', [0] * len(x))[i]]
-    a1.set_xlim(min(used) - 0.6, max(used) + 0.6); a1.set_xticks(used, [f'2^{i}' for i in used], fontsize=8)
-    a1.set_xlabel('characters per document'); a1.set_ylabel('documents'); a1.legend()
-    rm = {k: v for k, v in report['removed'].items() if v}
-    a2.barh(list(rm)[::-1], list(rm.values())[::-1]); a2.set_xlabel('documents removed'); a2.tick_params(axis='y', labelsize=8)
+    fig, (ax_lengths, ax_removed) = plt.subplots(1, 2, figsize=(11, 3.2))
+    hist = report['length_histogram']
+    x = np.arange(len(hist['in']))
+    after = hist.get('out', [0] * len(x))
+    ax_lengths.bar(x - 0.2, hist['in'], 0.4, label='before')
+    ax_lengths.bar(x + 0.2, after, 0.4, label='after')
+    used = [i for i in x if hist['in'][i] or after[i]]
+    ax_lengths.set_xlim(min(used) - 0.6, max(used) + 0.6)
+    ax_lengths.set_xticks(used, [f'2^{i}' for i in used], fontsize=8)
+    ax_lengths.set_xlabel('characters per document')
+    ax_lengths.set_ylabel('documents')
+    ax_lengths.legend()
+    removed = {k: v for k, v in report['removed'].items() if v}
+    ax_removed.barh(list(removed)[::-1], list(removed.values())[::-1])
+    ax_removed.set_xlabel('documents removed')
+    ax_removed.tick_params(axis='y', labelsize=8)
     fig.tight_layout()
-    if path: fig.savefig(path, dpi=100); plt.close(fig)
+    if path:
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
     return fig
 
 # %% ../nbs/01_data.ipynb #c092
-def write_atomic(
-    path:Path,       # File to write
-    data:str|bytes,  # Contents: `str` is written as UTF-8
-):
-    "Write `data` to `path` through a temporary file and a rename"
-    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp')
-    tmp.write_bytes(data.encode('utf-8') if isinstance(data, str) else data)
-    os.replace(tmp, path)
-
-def replace_dir(
-    tmp:Path,   # Finished folder to move
-    dest:Path,  # Where it goes; a folder already there is replaced
-):
-    "Move the finished folder `tmp` to `dest`, replacing an older `dest` only once `tmp` is complete"
-    old = dest.with_name(f'.{dest.name}.old')
-    if dest.exists(): shutil.rmtree(old, ignore_errors=True); os.replace(dest, old)
-    os.replace(tmp, dest); shutil.rmtree(old, ignore_errors=True)
-
 def save_prepared(
     dsd:DatasetDict,  # Prepared `train` and `validation` splits, from `prepare_corpus`
-    report:dict,      # Report filled by `load_corpus` and `prepare_corpus`
+    report:dict,      # The report `prepare_corpus` returns
     out:Path,         # Output folder (created if missing)
 ):
     "Write `out/dataset`, `out/report.json`, `out/data_card.md` and `out/data_report.png`"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    tmp = out/'.dataset.tmp'; shutil.rmtree(tmp, ignore_errors=True)
-    dsd.save_to_disk(str(tmp)); replace_dir(tmp, out/'dataset')
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out/'.dataset.tmp'
+    shutil.rmtree(tmp, ignore_errors=True)
+    dsd.save_to_disk(str(tmp))
+    replace_dir(tmp, out/'dataset')
     write_atomic(out/'report.json', json.dumps(report, indent=2))
     write_atomic(out/'data_card.md', data_card(report))
-    plot_data_report(report, out/'.data_report.tmp.png'); os.replace(out/'.data_report.tmp.png', out/'data_report.png')
+    plot_data_report(report, out/'.data_report.tmp.png')
+    os.replace(out/'.data_report.tmp.png', out/'data_report.png')

@@ -11,10 +11,9 @@ from collections import Counter
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['evaluate_stream', 'perplexity', 'plot_losses', 'choice_logprobs', 'multiple_choice', 'harness_model',
-           'confusion_matrix', 'classification_metrics', 'plot_confusion', 'kfold_indices', 'cross_validate',
-           'tokenize_13a', 'ngrams', 'bleu', 'rouge_tokens', 'lcs_length', 'rouge_pair', 'rouge', 'distinct_n',
-           'words_and_pairs', 'sample_words']
+__all__ = ['perplexity', 'plot_losses', 'choice_logprobs', 'multiple_choice', 'harness_model', 'confusion_matrix',
+           'classification_metrics', 'plot_confusion', 'kfold_indices', 'cross_validate', 'tokenize_13a', 'ngrams',
+           'bleu', 'rouge_tokens', 'lcs_length', 'rouge_pair', 'rouge', 'distinct_n', 'words_and_pairs', 'sample_words']
 
 # %% ../nbs/06_evaluation.ipynb #c004
 import numpy as np
@@ -22,22 +21,11 @@ import torch
 import torch.nn.functional as F
 from .core import UsageError
 
-# %% ../nbs/06_evaluation.ipynb #c009
-def evaluate_stream(
-    model,                        # A causal LM returning `.logits`
-    stream,                       # A `TokenStream` of held-out tokens
-    batch_size:int=16,            # Windows per batch
-    max_batches:int|None=None,    # Stop after this many batches (default: the whole stream)
-) -> dict:
-    "Loss (nats/token) and perplexity of `model` on consecutive windows of a `TokenStream`"
-    from llm_course.training import estimate_loss
-    loss = estimate_loss(model, stream, batch_size, max_batches)
-    return {'loss': loss, 'perplexity': math.exp(loss)}
-
 # %% ../nbs/06_evaluation.ipynb #c013
 def _windows(n:int, block:int, stride:int):
-    "`(begin, end, first_scored)` of each window over `n` tokens: `ids[begin:end]` scores targets `first_scored..end-1`"
-    end = min(block, n); yield 0, end, 1
+    "`(begin, end, first_scored)` per window over `n` tokens: `ids[begin:end]` scores targets `first_scored..end-1`"
+    end = min(block, n)
+    yield 0, end, 1
     while end < n:
         first, end = end, min(end + stride, n)
         yield max(0, end - block), end, first
@@ -53,21 +41,27 @@ def perplexity(
     "Loss, perplexity and bits per byte of `model` on `texts`, every token scored once"
     texts = [texts] if isinstance(texts, str) else list(texts['text'] if hasattr(texts, 'column_names') else texts)
     if not texts: raise UsageError("perplexity: no texts given")
-    block = model.config.block_size; stride = stride or block // 2
-    if not 0 < stride < block: raise UsageError(f"stride={stride}: must be at least 1 and below the context length {block}")
-    device, prefix = next(model.parameters()).device, [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
-    model.eval(); nll, n_tok, n_bytes = 0.0, 0, 0
+    block = model.config.block_size
+    stride = stride or block // 2
+    if not 0 < stride < block:
+        raise UsageError(f"stride={stride}: must be at least 1 and below the context length {block}")
+    device = next(model.parameters()).device
+    prefix = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    model.eval()
+    nll, n_tok, n_bytes = 0.0, 0, 0
     for text in texts:
         ids = prefix + tokenizer(text, add_special_tokens=False)['input_ids']
         if len(ids) < 2: continue
         ids = torch.tensor(ids, device=device)
-        for b, e, s in _windows(len(ids), block, stride):
-            logits = model(ids[None, b:e]).logits[0, s - b - 1:e - b - 1].float()
-            nll += F.cross_entropy(logits, ids[s:e], reduction='sum').item(); n_tok += e - s
+        for begin, end, first in _windows(len(ids), block, stride):
+            logits = model(ids[None, begin:end]).logits[0, first - begin - 1:end - begin - 1].float()
+            nll += F.cross_entropy(logits, ids[first:end], reduction='sum').item()
+            n_tok += end - first
         n_bytes += len(text.encode('utf-8'))
     if n_tok == 0: raise UsageError("perplexity: every text is shorter than 2 tokens; nothing to score")
     loss = nll / n_tok
-    return {'loss': loss, 'perplexity': math.exp(loss), 'bits_per_byte': nll / math.log(2) / n_bytes, 'tokens': n_tok, 'bytes': n_bytes}
+    return {'loss': loss, 'perplexity': math.exp(loss), 'bits_per_byte': nll / math.log(2) / n_bytes,
+            'tokens': n_tok, 'bytes': n_bytes}
 
 # %% ../nbs/06_evaluation.ipynb #c026
 def plot_losses(
@@ -78,11 +72,17 @@ def plot_losses(
     "Plot train and validation loss from log rows; save to `path` if given; return the figure"
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.plot([r['step'] for r in rows], [r['train_loss'] for r in rows], lw=0.8, alpha=0.7, label='train')
-    ev = [r for r in rows if r.get('val_loss') is not None]
-    ax.plot([r['step'] for r in ev], [r['val_loss'] for r in ev], 'o-', label='validation')
-    ax.set_xlabel('optimizer step'); ax.set_ylabel('loss (nats/token)'); ax.set_title(title); ax.legend(); fig.tight_layout()
-    if path: fig.savefig(path, dpi=100); plt.close(fig)
+    ax.plot([row['step'] for row in rows], [row['train_loss'] for row in rows], lw=0.8, alpha=0.7, label='train')
+    evals = [row for row in rows if row.get('val_loss') is not None]
+    ax.plot([row['step'] for row in evals], [row['val_loss'] for row in evals], 'o-', label='validation')
+    ax.set_xlabel('optimizer step')
+    ax.set_ylabel('loss (nats/token)')
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
     return fig
 
 # %% ../nbs/06_evaluation.ipynb #c029
@@ -95,21 +95,24 @@ def choice_logprobs(
 ) -> list[float]:
     "Sum of log-probabilities of each continuation in `choices` after `context`"
     n_sp = len(context) - len(context.rstrip())   # a trailing space belongs to the continuation's first token
-    if n_sp: context, choices = context[:-n_sp], [context[-n_sp:] + c for c in choices]
-    enc = lambda t: tokenizer(t, add_special_tokens=False)['input_ids']
+    if n_sp: context, choices = context[:-n_sp], [context[-n_sp:] + choice for choice in choices]
+    def encode(text): return tokenizer(text, add_special_tokens=False)['input_ids']
     start = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
-    ctx = start + enc(context)
+    ctx = start + encode(context)
     if not ctx: raise UsageError("choice_logprobs: empty context and no end-of-text token to start from")
     block, device, out = model.config.block_size, next(model.parameters()).device, []
-    for c in choices:
-        whole = start + enc(context + c)   # encode together, so tokens that straddle the boundary are the real ones
-        cont = whole[len(ctx):]
-        if not cont: raise UsageError(f"choice {c!r} encodes to no tokens")
+    for choice in choices:
+        # encode together, so tokens that straddle the boundary are the real ones
+        whole = start + encode(context + choice)
+        continuation = whole[len(ctx):]
+        if not continuation: raise UsageError(f"choice {choice!r} encodes to no tokens")
         ids = whole[-block - 1:]
-        logits = model(torch.tensor([ids[:-1]], device=device)).logits[0, -len(cont):].float()
-        out.append(torch.log_softmax(logits, -1).gather(1, torch.tensor(cont, device=device)[:, None]).sum().item())
+        logits = model(torch.tensor([ids[:-1]], device=device)).logits[0, -len(continuation):].float()
+        targets = torch.tensor(continuation, device=device)[:, None]
+        out.append(torch.log_softmax(logits, -1).gather(1, targets).sum().item())
     return out
 
+# %% ../nbs/06_evaluation.ipynb #d5eda8d7
 def multiple_choice(
     model,               # A causal LM returning `.logits`
     tokenizer,           # A `transformers` tokenizer
@@ -118,11 +121,11 @@ def multiple_choice(
     "Accuracy on `tasks` (dicts with `context`, `choices`, `label`), raw and normalised by bytes"
     if not tasks: raise UsageError("multiple_choice: no tasks given")
     hits = hits_norm = 0
-    for t in tasks:
-        lp = choice_logprobs(model, tokenizer, t['context'], t['choices'])
-        norm = [l / max(1, len(c.encode())) for l, c in zip(lp, t['choices'])]
-        hits += max(range(len(lp)), key=lp.__getitem__) == t['label']
-        hits_norm += max(range(len(norm)), key=norm.__getitem__) == t['label']
+    for task in tasks:
+        logprobs = choice_logprobs(model, tokenizer, task['context'], task['choices'])
+        norm = [lp / max(1, len(choice.encode())) for lp, choice in zip(logprobs, task['choices'])]
+        hits += max(range(len(logprobs)), key=logprobs.__getitem__) == task['label']
+        hits_norm += max(range(len(norm)), key=norm.__getitem__) == task['label']
     return {'accuracy': hits / len(tasks), 'accuracy_norm': hits_norm / len(tasks), 'tasks': len(tasks)}
 
 # %% ../nbs/06_evaluation.ipynb #c036
@@ -134,12 +137,14 @@ def harness_model(
     "An lm-evaluation-harness `HFLM` around an in-memory model, for `lm_eval.simple_evaluate(model=...)`"
     try: from lm_eval.models.huggingface import HFLM
     except ImportError: raise UsageError("lm-evaluation-harness is not installed: pip install lm-eval") from None
-    log = logging.getLogger('lm_eval')   # it warns that a model object ignores the loading options, and that it cannot tell
-    level = log.level                    # a causal LM from its type name: both expected for a model it did not load itself
-    log.setLevel(logging.ERROR)
-    try: return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, max_length=model.config.block_size,
-                     add_bos_token=tokenizer.bos_token_id is not None)
-    finally: log.setLevel(level)
+    log = logging.getLogger('lm_eval')   # it warns that a model object ignores the loading options, and that it
+    level = log.level                    # cannot tell a causal LM from its type name: both expected for a model it
+    log.setLevel(logging.ERROR)          # did not load itself
+    try:
+        return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, max_length=model.config.block_size,
+                    add_bos_token=tokenizer.bos_token_id is not None)
+    finally:
+        log.setLevel(level)
 
 # %% ../nbs/06_evaluation.ipynb #c040
 def confusion_matrix(
@@ -149,13 +154,14 @@ def confusion_matrix(
 ) -> tuple[np.ndarray, list]:
     "Counts of true label `i` predicted as `j`, and the labels in order"
     y_true, y_pred = list(y_true), list(y_pred)
-    if len(y_true) != len(y_pred): raise UsageError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}; they must pair up")
+    if len(y_true) != len(y_pred):
+        raise UsageError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}; they must pair up")
     if not y_true: raise UsageError("no predictions to score: y_true and y_pred are empty")
     labels = sorted(set(y_true) | set(y_pred)) if labels is None else list(labels)
-    idx = {l: i for i, l in enumerate(labels)}
+    index = {label: i for i, label in enumerate(labels)}
     cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    for t, p in zip(y_true, y_pred):
-        if t in idx and p in idx: cm[idx[t], idx[p]] += 1
+    for true, pred in zip(y_true, y_pred):
+        if true in index and pred in index: cm[index[true], index[pred]] += 1
     return cm, labels
 
 # %% ../nbs/06_evaluation.ipynb #c041
@@ -168,11 +174,14 @@ def classification_metrics(
 ) -> dict:
     "Accuracy, macro precision/recall/F1, per-class metrics and the confusion matrix"
     cm, labels = confusion_matrix(y_true, y_pred, labels)
-    tp = np.diag(cm).astype(float); pred, true = cm.sum(0), cm.sum(1)
-    p, r = _ratio(tp, pred), _ratio(tp, true)
-    f1 = _ratio(2 * p * r, p + r)
-    per_class = {l: {'precision': float(p[i]), 'recall': float(r[i]), 'f1': float(f1[i]), 'support': int(true[i])} for i, l in enumerate(labels)}
-    return {'accuracy': float(tp.sum() / cm.sum()), 'precision': float(p.mean()), 'recall': float(r.mean()), 'f1': float(f1.mean()),
+    tp = np.diag(cm).astype(float)
+    predicted, actual = cm.sum(0), cm.sum(1)
+    precision, recall = _ratio(tp, predicted), _ratio(tp, actual)
+    f1 = _ratio(2 * precision * recall, precision + recall)
+    per_class = {label: {'precision': float(precision[i]), 'recall': float(recall[i]), 'f1': float(f1[i]),
+                         'support': int(actual[i])} for i, label in enumerate(labels)}
+    return {'accuracy': float(tp.sum() / cm.sum()), 'precision': float(precision.mean()),
+            'recall': float(recall.mean()), 'f1': float(f1.mean()),
             'per_class': per_class, 'confusion': cm.tolist(), 'labels': labels}
 
 # %% ../nbs/06_evaluation.ipynb #c045
@@ -186,9 +195,13 @@ def plot_confusion(
     cm, labels = np.array(metrics['confusion']), metrics['labels']
     if ax is None: _, ax = plt.subplots(figsize=(3.2, 3.2))
     ax.imshow(cm, cmap='Blues')
-    for (i, j), v in np.ndenumerate(cm): ax.text(j, i, str(v), ha='center', va='center', color='white' if v > cm.max() / 2 else 'black')
-    ax.set_xticks(range(len(labels)), labels); ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title(title)
+    for (i, j), count in np.ndenumerate(cm):
+        ax.text(j, i, str(count), ha='center', va='center', color='white' if count > cm.max() / 2 else 'black')
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel('predicted')
+    ax.set_ylabel('true')
+    ax.set_title(title)
     return ax
 
 # %% ../nbs/06_evaluation.ipynb #c047
@@ -202,13 +215,13 @@ def kfold_indices(
     n = len(y)
     if not 2 <= k <= n: raise UsageError(f"k={k}: need 2 <= k <= {n} (the number of examples)")
     rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(np.asarray(y) == c) for c in sorted(set(y))] if stratified else [np.arange(n)]
+    groups = [np.flatnonzero(np.asarray(y) == label) for label in sorted(set(y))] if stratified else [np.arange(n)]
     folds = [[] for _ in range(k)]
     offset = 0
-    for g_ in groups:
-        for j, i in enumerate(rng.permutation(g_)): folds[(offset + j) % k].append(i)
-        offset += len(g_)
-    return [np.sort(np.array(f, dtype=np.int64)) for f in folds]
+    for group in groups:
+        for j, index in enumerate(rng.permutation(group)): folds[(offset + j) % k].append(index)
+        offset += len(group)
+    return [np.sort(np.array(fold, dtype=np.int64)) for fold in folds]
 
 def cross_validate(
     fit_predict,             # `fit_predict(x_train, y_train, x_test)` -> predicted labels of `x_test`
@@ -224,7 +237,8 @@ def cross_validate(
     scores = []
     for test in kfold_indices(y.tolist(), k, seed, stratified):
         train = np.setdiff1d(np.arange(len(y)), test)
-        scores.append(classification_metrics(y[test].tolist(), list(fit_predict(x[train].tolist(), y[train].tolist(), x[test].tolist())))[metric])
+        predicted = list(fit_predict(x[train].tolist(), y[train].tolist(), x[test].tolist()))
+        scores.append(classification_metrics(y[test].tolist(), predicted)[metric])
     return {'scores': scores, 'mean': float(np.mean(scores)), 'std': float(np.std(scores)), 'metric': metric, 'k': k}
 
 # %% ../nbs/06_evaluation.ipynb #c053
@@ -236,11 +250,13 @@ def tokenize_13a(
 ) -> list[str]:
     "Split `line` into tokens as mteval-v13a (and sacreBLEU's default) does"
     line = line.rstrip().replace('<skipped>', '').replace('-\n', '').replace('\n', ' ')
-    if '&' in line: line = line.replace('&quot;', '"').replace('&amp;', '&').replace('&lt;', '<').replace('&gt;', '>')
+    if '&' in line:
+        line = line.replace('&quot;', '"').replace('&amp;', '&').replace('&lt;', '<').replace('&gt;', '>')
     line = f' {line} '
-    for pat, rep in _13A: line = pat.sub(rep, line)
+    for pattern, replacement in _13A: line = pattern.sub(replacement, line)
     return line.split()
 
+# %% ../nbs/06_evaluation.ipynb #cb713038
 def ngrams(
     tokens:list,    # A sequence of tokens
     n:int,          # n-gram length
@@ -250,8 +266,11 @@ def ngrams(
 
 # %% ../nbs/06_evaluation.ipynb #c055
 def _pair_check(hypotheses, references):
+    "The hypotheses and references as lists, one reference per hypothesis and at least one of each"
     hypotheses, references = list(hypotheses), list(references)
-    if len(hypotheses) != len(references): raise UsageError(f"{len(hypotheses)} hypotheses but {len(references)} references: give one reference per hypothesis")
+    if len(hypotheses) != len(references):
+        raise UsageError(f"{len(hypotheses)} hypotheses but {len(references)} references: "
+                         "give one reference per hypothesis")
     if not hypotheses: raise UsageError("no hypotheses to score")
     return hypotheses, references
 
@@ -263,19 +282,23 @@ def bleu(
     "Corpus BLEU (0-100) with one reference per hypothesis: sacreBLEU's defaults (13a tokens, exp smoothing)"
     hypotheses, references = _pair_check(hypotheses, references)
     correct, total, hyp_len, ref_len = [0] * max_n, [0] * max_n, 0, 0
-    for h, r in zip(hypotheses, references):
-        ht, rt = tokenize_13a(h), tokenize_13a(r)
-        hyp_len += len(ht); ref_len += len(rt)
+    for hyp, ref in zip(hypotheses, references):
+        hyp_tokens, ref_tokens = tokenize_13a(hyp), tokenize_13a(ref)
+        hyp_len += len(hyp_tokens)
+        ref_len += len(ref_tokens)
         for n in range(1, max_n + 1):
-            hc, rc = ngrams(ht, n), ngrams(rt, n)
-            correct[n - 1] += sum(min(c, rc[g]) for g, c in hc.items()); total[n - 1] += max(0, len(ht) - n + 1)
+            hyp_counts, ref_counts = ngrams(hyp_tokens, n), ngrams(ref_tokens, n)
+            correct[n - 1] += sum(min(count, ref_counts[gram]) for gram, count in hyp_counts.items())
+            total[n - 1] += max(0, len(hyp_tokens) - n + 1)
     if not any(correct): return 0.0
     bp = 1.0 if hyp_len >= ref_len else (math.exp(1 - ref_len / hyp_len) if hyp_len else 0.0)
     logs, smooth = [], 1.0
-    for c, t in zip(correct, total):
-        if t == 0: break
-        if c == 0: smooth *= 2; p = 100.0 / (smooth * t)
-        else: p = 100.0 * c / t
+    for matches, count in zip(correct, total):
+        if count == 0: break
+        if matches == 0:
+            smooth *= 2
+            p = 100.0 / (smooth * count)
+        else: p = 100.0 * matches / count
         logs.append(math.log(p))
     logs += [-9999999999] * (max_n - len(logs))   # an order with no n-grams at all scores as sacreBLEU's floored log(0)
     return bp * math.exp(sum(logs) / max_n)
@@ -287,6 +310,7 @@ def rouge_tokens(
     "Lowercased alphanumeric tokens, as `rouge-score` makes them (no stemming)"
     return re.sub(r'[^a-z0-9]+', ' ', text.lower()).split()
 
+# %% ../nbs/06_evaluation.ipynb #48bf8c58
 def lcs_length(
     a:list,    # First sequence
     b:list,    # Second sequence
@@ -299,32 +323,35 @@ def lcs_length(
         prev = cur
     return prev[-1]
 
-def _f(overlap, n_hyp, n_ref):
-    p, r = overlap / max(n_hyp, 1), overlap / max(n_ref, 1)
-    return 2 * p * r / (p + r) if p + r > 0 else 0.0
-
 # %% ../nbs/06_evaluation.ipynb #c064
+def _f_measure(overlap, n_hyp, n_ref):
+    "F-measure of precision `overlap / n_hyp` and recall `overlap / n_ref` (0 where both are 0)"
+    precision, recall = overlap / max(n_hyp, 1), overlap / max(n_ref, 1)
+    return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+
 def rouge_pair(
     hypothesis:str,    # System output
     reference:str,     # Reference text
 ) -> dict:
     "ROUGE-1, ROUGE-2 and ROUGE-L F-measures of one hypothesis against one reference"
-    h, r = rouge_tokens(hypothesis), rouge_tokens(reference)
+    hyp, ref = rouge_tokens(hypothesis), rouge_tokens(reference)
     out = {}
     for n in (1, 2):
-        hc, rc = ngrams(h, n), ngrams(r, n)
-        out[f'rouge{n}'] = _f(sum(min(c, rc[g]) for g, c in hc.items()), sum(hc.values()), sum(rc.values()))
-    out['rougeL'] = _f(lcs_length(r, h), len(h), len(r)) if h and r else 0.0
+        hyp_counts, ref_counts = ngrams(hyp, n), ngrams(ref, n)
+        overlap = sum(min(count, ref_counts[gram]) for gram, count in hyp_counts.items())
+        out[f'rouge{n}'] = _f_measure(overlap, sum(hyp_counts.values()), sum(ref_counts.values()))
+    out['rougeL'] = _f_measure(lcs_length(ref, hyp), len(hyp), len(ref)) if hyp and ref else 0.0
     return out
 
+# %% ../nbs/06_evaluation.ipynb #8af7843d
 def rouge(
     hypotheses:list[str],    # System outputs
     references:list[str],    # One reference per hypothesis
 ) -> dict:
     "Mean ROUGE-1/2/L F-measure (0-1) over hypothesis-reference pairs"
     hypotheses, references = _pair_check(hypotheses, references)
-    scores = [rouge_pair(h, r) for h, r in zip(hypotheses, references)]
-    return {k: sum(s[k] for s in scores) / len(scores) for k in ('rouge1', 'rouge2', 'rougeL')}
+    scores = [rouge_pair(hyp, ref) for hyp, ref in zip(hypotheses, references)]
+    return {k: sum(score[k] for score in scores) / len(scores) for k in ('rouge1', 'rouge2', 'rougeL')}
 
 # %% ../nbs/06_evaluation.ipynb #c068
 def distinct_n(
@@ -343,10 +370,10 @@ def words_and_pairs(
 ) -> tuple[set, set]:
     "The words (runs of letters) of `texts`, and the pairs of consecutive words within each document"
     words, pairs = set(), set()
-    for t in texts:
-        w = _LETTERS.findall(t)
-        words.update(w)
-        pairs.update(zip(w, w[1:]))
+    for text in texts:
+        found = _LETTERS.findall(text)
+        words.update(found)
+        pairs.update(zip(found, found[1:]))
     return words, pairs
 
 def sample_words(
@@ -355,8 +382,8 @@ def sample_words(
     pairs:set,   # Reference word pairs, from `words_and_pairs`
 ) -> dict:
     "How much of `sample` is the reference's words and word pairs, and how much of it is whitespace"
-    w = _LETTERS.findall(sample)
-    p = list(zip(w, w[1:]))
-    return {'words': len(w), 'known_words': sum(x in words for x in w) / max(1, len(w)),
-            'known_pairs': sum(x in pairs for x in p) / max(1, len(p)),
+    found = _LETTERS.findall(sample)
+    found_pairs = list(zip(found, found[1:]))
+    return {'words': len(found), 'known_words': sum(word in words for word in found) / max(1, len(found)),
+            'known_pairs': sum(pair in pairs for pair in found_pairs) / max(1, len(found_pairs)),
             'whitespace': sum(c.isspace() for c in sample) / max(1, len(sample))}

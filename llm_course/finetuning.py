@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['POOLINGS', 'LORA_TARGETS', 'INSTRUCTIONS_HUB', 'PROMPT_INTRO', 'load_labeled', 'stratified_split', 'pool',
+__all__ = ['POOLINGS', 'LORA_TARGETS', 'PROMPT_INTRO', 'INSTRUCTIONS_HUB', 'load_labeled', 'stratified_split', 'pool',
            'GPTForSequenceClassification', 'classifier_from', 'balanced_weights', 'n_trainable', 'set_trainable',
            'encode_texts', 'pad_batch', 'classify_collate', 'ExampleBatches', 'ft_settings', 'epoch_history',
            'finetune', 'predict_proba', 'validate_classifier', 'LoRALinear', 'add_lora', 'lora_layers', 'merge_lora',
@@ -34,39 +34,47 @@ from torch import nn
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 from .core import RunConfig, UsageError, data_dir, local_copy, seed_everything
-from .data import _is_hub_id, replace_dir, write_atomic
+from .core import png_of, replace_dir, write_atomic
+from .data import _is_hub_id
 from .evaluation import bleu, classification_metrics, kfold_indices, rouge
 from .generation import generate
-from .model import GPT, GPTConfig, hidden_states, make_trunk
+from .model import GPT, GPTConfig, hidden_states, make_trunk, model_folder
 from .tokenization import hf_tokenizer
 from .training import fit, read_log
-from .widgets import png_of
 
 # %% ../nbs/07_finetuning.ipynb #c009
-_TEXT_COLUMNS, _LABEL_COLUMNS = ('text', 'sms', 'sentence', 'content'), ('label', 'labels', 'class', 'category')
-
 def _read_tsv(path:Path) -> tuple[list[str], list[str]]:
-    "Labels and texts of a `label<TAB>text` file"
-    try: lines = path.read_text(encoding='utf-8').splitlines()
-    except UnicodeDecodeError as e: raise UsageError(f"{path}: not UTF-8 text (byte {e.start}); convert it to UTF-8") from None
+    "Texts and labels of a `label<TAB>text` file"
+    try:
+        lines = path.read_text(encoding='utf-8').splitlines()
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{path}: not UTF-8 text (byte {e.start}); convert it to UTF-8") from None
     texts, labels = [], []
-    for i, line in enumerate(lines, 1):
+    for lineno, line in enumerate(lines, 1):
         if not line.strip(): continue
         label, sep, text = line.partition('\t')
-        if not sep or not label.strip(): raise UsageError(f"{path}:{i}: expected `label<TAB>text`, got {line[:60]!r}")
-        texts.append(text); labels.append(label.strip())
+        if not sep or not label.strip():
+            raise UsageError(f"{path}:{lineno}: expected `label<TAB>text`, got {line[:60]!r}")
+        texts.append(text)
+        labels.append(label.strip())
     return texts, labels
+
+# %% ../nbs/07_finetuning.ipynb #cacc9962
+_TEXT_COLUMNS = ('text', 'sms', 'sentence', 'content')
+_LABEL_COLUMNS = ('label', 'labels', 'class', 'category')
 
 def _columns(ds, source:str, text_column:str|None, label_column:str|None) -> tuple[list[str], list[str]]:
     "Texts and string labels from the named (or the usual) columns of dataset `ds`"
     pick = lambda given, usual: given if given else next((c for c in usual if c in ds.column_names), None)
-    tc, lc = pick(text_column, _TEXT_COLUMNS), pick(label_column, _LABEL_COLUMNS)
-    for kind, c in (('text', tc), ('label', lc)):
-        if c not in ds.column_names:
-            raise UsageError(f"{source}: no {kind} column {c or ''!r} (columns: {', '.join(ds.column_names)}); name it with {kind}_column=")
-    names = getattr(ds.features[lc], 'names', None)
-    return [str(t) for t in ds[tc]], [names[v] if names else str(v) for v in ds[lc]]
+    text_col, label_col = pick(text_column, _TEXT_COLUMNS), pick(label_column, _LABEL_COLUMNS)
+    for kind, col in (('text', text_col), ('label', label_col)):
+        if col not in ds.column_names:
+            raise UsageError(f"{source}: no {kind} column {col or ''!r} (columns: {', '.join(ds.column_names)}); "
+                             f"name it with {kind}_column=")
+    names = getattr(ds.features[label_col], 'names', None)
+    return [str(t) for t in ds[text_col]], [names[v] if names else str(v) for v in ds[label_col]]
 
+# %% ../nbs/07_finetuning.ipynb #24921d91
 def load_labeled(
     source:str='ucirvine/sms_spam',  # A `label<TAB>text` file, a .csv/.json/.jsonl/.parquet file, or a Hub dataset id
     text_column:str|None=None,        # Column of the text (default: the first of text, sms, sentence, content)
@@ -79,18 +87,22 @@ def load_labeled(
         if path.suffix in ('.tsv', '.txt'): texts, labels = _read_tsv(path)
         else:
             fmt = {'.csv': 'csv', '.json': 'json', '.jsonl': 'json', '.parquet': 'parquet'}.get(path.suffix)
-            if fmt is None: raise UsageError(f"{source}: unknown file type {path.suffix!r}; use .tsv (label<TAB>text), .csv, .json, .jsonl or .parquet")
+            if fmt is None:
+                raise UsageError(f"{source}: unknown file type {path.suffix!r}; "
+                                 "use .tsv (label<TAB>text), .csv, .json, .jsonl or .parquet")
             try: ds = load_dataset(fmt, data_files=str(path), split='train')
-            except Exception as e: raise UsageError(f"{source}: could not read it as {fmt} ({type(e).__name__}); check the file") from None
+            except Exception as e:
+                raise UsageError(f"{source}: could not read it as {fmt} ({type(e).__name__}); check the file") from None
             texts, labels = _columns(ds, source, text_column, label_column)
     elif _is_hub_id(source):
         try: ds = load_dataset(source, split='train')
         except Exception as e:
-            raise UsageError(f"{source}: not a local file, and loading it from the Hugging Face Hub failed ({type(e).__name__}); "
-                             "check the id and your network, or set LLM_COURSE_DATA to a folder with a local copy") from None
+            raise UsageError(f"{source}: not a local file, and loading it from the Hugging Face Hub failed "
+                             f"({type(e).__name__}); check the id and your network, "
+                             "or set LLM_COURSE_DATA to a folder with a local copy") from None
         texts, labels = _columns(ds, source, text_column, label_column)
     else: raise UsageError(f"{source}: no such file, and not a Hub dataset id (owner/name)")
-    counts = {l: labels.count(l) for l in sorted(set(labels))}
+    counts = {label: labels.count(label) for label in sorted(set(labels))}
     if len(counts) < 2 or min(counts.values()) < 3:
         raise UsageError(f"{source}: need at least 2 classes with 3 examples each to split and train (found {counts})")
     return texts, labels
@@ -105,11 +117,11 @@ def stratified_split(
     if abs(sum(fracs) - 1) > 1e-9: raise UsageError(f"fracs={fracs}: must add up to 1")
     rng, labels = np.random.default_rng(seed), np.asarray(labels)
     parts = [[] for _ in fracs]
-    for c in sorted(set(labels.tolist())):
-        idx = rng.permutation(np.flatnonzero(labels == c))
+    for label in sorted(set(labels.tolist())):
+        idx = rng.permutation(np.flatnonzero(labels == label))
         cuts = np.round(np.cumsum((0,) + tuple(fracs)) * len(idx)).astype(int)
-        for p, a, b in zip(parts, cuts[:-1], cuts[1:]): p.extend(idx[a:b])
-    return tuple(np.sort(np.array(p, dtype=np.int64)) for p in parts)
+        for part, start, end in zip(parts, cuts[:-1], cuts[1:]): part.extend(idx[start:end])
+    return tuple(np.sort(np.array(part, dtype=np.int64)) for part in parts)
 
 # %% ../nbs/07_finetuning.ipynb #c019
 POOLINGS = ('last', 'mean')
@@ -121,9 +133,13 @@ def pool(
 ) -> torch.Tensor:
     "One vector per sequence from hidden states `h` `(B, T, C)`: the last real token's, or the mean over real tokens"
     B, T, _ = h.shape
-    m = attention_mask if attention_mask is not None else torch.ones(B, T, dtype=torch.long, device=h.device)
-    if how == 'mean': return (h * m[..., None].to(h.dtype)).sum(1) / m.sum(1, keepdim=True).clamp(min=1).to(h.dtype)
-    if how == 'last': return h[torch.arange(B, device=h.device), (m.long() * torch.arange(T, device=h.device)).argmax(1)]
+    mask = attention_mask if attention_mask is not None else torch.ones(B, T, dtype=torch.long, device=h.device)
+    if how == 'mean':
+        real = mask[..., None].to(h.dtype)
+        return (h * real).sum(1) / mask.sum(1, keepdim=True).clamp(min=1).to(h.dtype)
+    if how == 'last':
+        last = (mask.long() * torch.arange(T, device=h.device)).argmax(1)   # the position of each row's last 1
+        return h[torch.arange(B, device=h.device), last]
     raise ValueError(f"pooling={how!r}: use one of {', '.join(POOLINGS)}")
 
 # %% ../nbs/07_finetuning.ipynb #c022
@@ -139,7 +155,8 @@ class GPTForSequenceClassification(PreTrainedModel):
         config:GPTConfig,    # Trunk settings plus `num_labels`, and optionally `pooling` and `class_weights`
     ):
         super().__init__(config)
-        if getattr(config, 'pooling', 'last') not in POOLINGS: raise ValueError(f"pooling={config.pooling!r}: use one of {', '.join(POOLINGS)}")
+        pooling = getattr(config, 'pooling', 'last')
+        if pooling not in POOLINGS: raise ValueError(f"pooling={pooling!r}: use one of {', '.join(POOLINGS)}")
         self.transformer = make_trunk(config)
         self.score = nn.Linear(config.n_embd, config.num_labels)
         self.post_init()
@@ -154,15 +171,18 @@ class GPTForSequenceClassification(PreTrainedModel):
         **kwargs,
     ) -> SequenceClassifierOutput:
         "Class logits (and the cross-entropy loss if `labels`) for `input_ids` `(B, T)`"
-        logits = self.score(pool(hidden_states(self, input_ids, attention_mask), attention_mask, getattr(self.config, 'pooling', 'last')))
+        pooling = getattr(self.config, 'pooling', 'last')
+        logits = self.score(pool(hidden_states(self, input_ids, attention_mask), attention_mask, pooling))
         loss = None
         if labels is not None:
-            w = getattr(self.config, 'class_weights', None)
-            loss = F.cross_entropy(logits.float(), labels, weight=torch.tensor(w, device=logits.device) if w else None)
+            weights = getattr(self.config, 'class_weights', None)
+            weight = torch.tensor(weights, device=logits.device) if weights else None
+            loss = F.cross_entropy(logits.float(), labels, weight=weight)
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
 AutoModelForSequenceClassification.register(GPTConfig, GPTForSequenceClassification, exist_ok=True)
 
+# %% ../nbs/07_finetuning.ipynb #3c958ca0
 def classifier_from(
     model_dir,                               # Folder of a pretrained GPT (`config.json` and weights)
     labels:list[str],                        # Class names, in class-index order
@@ -174,11 +194,14 @@ def classifier_from(
     config.id2label, config.label2id = dict(enumerate(labels)), {l: i for i, l in enumerate(labels)}
     config.pooling, config.class_weights = pooling, class_weights
     from transformers.utils import logging as hf_logging
-    level = hf_logging.get_verbosity(); hf_logging.set_verbosity_error()   # no load report for the head, new by design ...
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()   # no load report for the head, new by design ...
     try: model, info = GPTForSequenceClassification.from_pretrained(model_dir, config=config, output_loading_info=True)
     finally: hf_logging.set_verbosity(level)
-    if missing := sorted(k for k in info['missing_keys'] if not k.startswith('score.')):   # ... but a trunk weight must be there
-        raise ValueError(f"{model_dir}: the checkpoint lacks {', '.join(missing)}; pass a model folder written by llm-course")
+    missing = sorted(k for k in info['missing_keys'] if not k.startswith('score.'))
+    if missing:   # ... but a trunk weight must be there
+        raise ValueError(f"{model_dir}: the checkpoint lacks {', '.join(missing)}; "
+                         "pass a model folder written by llm-course")
     return model
 
 # %% ../nbs/07_finetuning.ipynb #c025
@@ -202,13 +225,13 @@ def set_trainable(
     what:str='all',                        # `head`, `last` (final `blocks` blocks, final norm and head) or `all`
     blocks:int=1,                          # How many final blocks to train when `what='last'`
 ) -> int:
-    "Train the `head`, the `last` `blocks` blocks (with the final norm and the head), or `all`; returns the trainable count"
+    "Train the `head`, the `last` `blocks` blocks (with the final norm and head), or `all`; return the trainable count"
     if what not in ('head', 'last', 'all'): raise UsageError(f"ft_train={what!r}: use head, last or all")
     if what == 'last' and not 1 <= blocks <= len(model.transformer.h):
         raise UsageError(f"ft_blocks={blocks}: the model has {len(model.transformer.h)} blocks")
     model.requires_grad_(what == 'all')
     keep = [model.score] + ([*model.transformer.h[-blocks:], model.transformer.ln_f] if what == 'last' else [])
-    for m in keep: m.requires_grad_(True)
+    for module in keep: module.requires_grad_(True)
     return n_trainable(model)
 
 # %% ../nbs/07_finetuning.ipynb #c031
@@ -221,16 +244,21 @@ def encode_texts(
     ids = tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=max_len)['input_ids']
     return [x or [0] for x in ids]
 
+# %% ../nbs/07_finetuning.ipynb #f9d432cb
 def pad_batch(
     seqs:list[list[int]],    # Token id lists of any lengths
     pad_id:int=0,            # Id that fills the padding
 ) -> tuple[torch.Tensor, torch.Tensor]:
     "Right-pad `seqs` to the longest: `(input_ids, attention_mask)`"
     T = max(map(len, seqs))
-    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long); mask = torch.zeros(len(seqs), T, dtype=torch.long)
-    for i, s in enumerate(seqs): ids[i, :len(s)] = torch.tensor(s); mask[i, :len(s)] = 1
+    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
+    mask = torch.zeros(len(seqs), T, dtype=torch.long)
+    for i, seq in enumerate(seqs):
+        ids[i, :len(seq)] = torch.tensor(seq)
+        mask[i, :len(seq)] = 1
     return ids, mask
 
+# %% ../nbs/07_finetuning.ipynb #972c56af
 def classify_collate(
     examples:list[dict],    # Dicts with `input_ids` (list of int) and `label` (class index)
 ) -> dict:
@@ -244,7 +272,7 @@ class ExampleBatches:
     def __init__(
         self,
         examples:list[dict],  # Training examples
-        collate,              # Turns a list of examples into a batch (a dict of tensors) whose `model(**batch)` has `.loss`
+        collate,              # Turns examples into a batch (a dict of tensors) whose `model(**batch)` has `.loss`
         batch_size:int,       # Examples per batch and process
         seed:int=0,           # Seed of the shuffles: epoch `e` is ordered by `seed + e`
         evaluate=None,        # `evaluate(model) -> dict` with a `val_loss` (lower is better), run after each epoch
@@ -262,8 +290,8 @@ class ExampleBatches:
         "The next `n * batch_size` examples in this epoch's order, collated"
         epoch, i = divmod(self.drawn, self.steps_per_epoch(n))
         if self._order[0] != epoch:
-            g = torch.Generator().manual_seed(self.seed + epoch)
-            self._order = (epoch, torch.randperm(len(self.examples), generator=g).tolist())
+            generator = torch.Generator().manual_seed(self.seed + epoch)
+            self._order = (epoch, torch.randperm(len(self.examples), generator=generator).tolist())
         order = self._order[1]
         size = self.batch_size * n
         self.drawn += 1
@@ -292,20 +320,23 @@ def ft_settings(
                    grad_accum=1, eval_interval=steps_per_epoch, ckpt_interval=steps_per_epoch, patience=0,
                    keep_checkpoints=1)
 
+# %% ../nbs/07_finetuning.ipynb #b428a067
 def epoch_history(
     rows:list[dict],       # Rows of a fine-tuning run's `log.csv`
     steps_per_epoch:int,   # Optimizer steps in one epoch
 ) -> list[dict]:
     "One row per epoch: its mean training loss, the validation loss at its end, and the seconds so far"
     epochs = [rows[k:k + steps_per_epoch] for k in range(0, len(rows), steps_per_epoch)]
-    return [{'epoch': e, 'train_loss': float(np.mean([r['train_loss'] for r in rs])), 'val_loss': rs[-1]['val_loss'],
-             'seconds': rs[-1]['elapsed_s']} for e, rs in enumerate(epochs, 1)]
+    return [{'epoch': epoch, 'train_loss': float(np.mean([r['train_loss'] for r in epoch_rows])),
+             'val_loss': epoch_rows[-1]['val_loss'], 'seconds': epoch_rows[-1]['elapsed_s']}
+            for epoch, epoch_rows in enumerate(epochs, 1)]
 
+# %% ../nbs/07_finetuning.ipynb #d8bd8b1c
 def finetune(
     model:nn.Module,       # A model whose forward returns `.loss` for a batch from `collate`
     train:list[dict],      # Training examples
     collate,               # Turns a list of examples into a batch (a dict of tensors)
-    cfg:RunConfig,         # `ft_epochs`, `ft_lr`, `ft_batch_size`, and `fit`'s `weight_decay`, `grad_clip`, precision, ...
+    cfg:RunConfig,         # `ft_epochs`, `ft_lr`, `ft_batch_size`; `fit`'s `weight_decay`, `grad_clip`, precision, ...
     evaluate=None,         # `evaluate(model) -> dict` with a `val_loss` (lower is better), run after each epoch
     on_epoch=None,         # Called with each epoch's row: `epoch`, `train_loss` and what `evaluate` returned
     out:Path|None=None,    # Folder for the run's `log.csv` and `checkpoints/` (None: a temporary one)
@@ -314,7 +345,8 @@ def finetune(
     "Train the trainable parameters of `model` on `train` with chapter 05's `fit`; end on the best epoch's weights"
     seed_everything(cfg.seed)
     data = ExampleBatches(train, collate, cfg.ft_batch_size, cfg.seed, evaluate)
-    per_epoch = data.steps_per_epoch(int(os.environ.get('WORLD_SIZE', '1')))   # under torchrun, n processes share a batch
+    world_size = int(os.environ.get('WORLD_SIZE', '1'))   # under torchrun, n processes share a batch
+    per_epoch = data.steps_per_epoch(world_size)
     losses = []
     def on_log(row):
         losses.append(row['train_loss'])
@@ -325,12 +357,12 @@ def finetune(
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(out) if out else Path(scratch)
         run = ft_settings(cfg if out else replace(cfg, trackers='none'), per_epoch)
-        m = fit(model, data, run, folder, resume=resume, on_log=on_log, progress=False)
-        best = m['best_step'] if m['best_step'] > 0 else m['steps']
+        fitted = fit(model, data, run, folder, resume=resume, on_log=on_log, progress=False)
+        best = fitted['best_step'] if fitted['best_step'] > 0 else fitted['steps']
         load_model(model, str(folder/'checkpoints'/f'step-{best:06d}'/'model.safetensors'), strict=False)
         history = epoch_history(read_log(folder/'log.csv'), per_epoch)
     model.eval()
-    return {'history': history, 'best_epoch': best // per_epoch, 'train_seconds': m['train_seconds'],
+    return {'history': history, 'best_epoch': best // per_epoch, 'train_seconds': fitted['train_seconds'],
             'trainable_params': n_trainable(model)}
 
 # %% ../nbs/07_finetuning.ipynb #c037
@@ -341,13 +373,15 @@ def predict_proba(
     batch_size:int=64,                     # Examples per forward pass
 ) -> np.ndarray:
     "Class probabilities `(N, K)` for token id lists `seqs`"
-    model.eval(); dev = next(model.parameters()).device
-    order, out = np.argsort([len(s) for s in seqs]), np.zeros((len(seqs), model.config.num_labels), dtype=np.float32)
+    model.eval()
+    device = next(model.parameters()).device
+    order = np.argsort([len(s) for s in seqs])
+    probs = np.zeros((len(seqs), model.config.num_labels), dtype=np.float32)
     for i in range(0, len(seqs), batch_size):
         idx = order[i:i + batch_size]
         ids, mask = pad_batch([seqs[j] for j in idx])
-        out[idx] = model(ids.to(dev), attention_mask=mask.to(dev)).logits.float().softmax(-1).cpu().numpy()
-    return out
+        probs[idx] = model(ids.to(device), attention_mask=mask.to(device)).logits.float().softmax(-1).cpu().numpy()
+    return probs
 
 def validate_classifier(
     seqs:list[list[int]],    # Token ids of each validation example
@@ -356,9 +390,9 @@ def validate_classifier(
     "An `evaluate` for `finetune`: the validation cross-entropy (`val_loss`) and accuracy (`val_accuracy`)"
     y = np.asarray(y)
     def evaluate(model) -> dict:
-        p = predict_proba(model, seqs)
-        return {'val_loss': float(-np.log(p[np.arange(len(y)), y] + 1e-12).mean()),
-                'val_accuracy': float((p.argmax(1) == y).mean())}
+        probs = predict_proba(model, seqs)
+        return {'val_loss': float(-np.log(probs[np.arange(len(y)), y] + 1e-12).mean()),
+                'val_accuracy': float((probs.argmax(1) == y).mean())}
     return evaluate
 
 # %% ../nbs/07_finetuning.ipynb #c046
@@ -395,12 +429,16 @@ class LoRALinear(nn.Module):
     @torch.no_grad()
     def merge(self):
         "Add the update into the base weight"
-        if not self.merged: self.base.weight += self.delta().to(self.base.weight.dtype); self.merged = True
+        if not self.merged:
+            self.base.weight += self.delta().to(self.base.weight.dtype)
+            self.merged = True
 
     @torch.no_grad()
     def unmerge(self):
         "Take the update back out of the base weight"
-        if self.merged: self.base.weight -= self.delta().to(self.base.weight.dtype); self.merged = False
+        if self.merged:
+            self.base.weight -= self.delta().to(self.base.weight.dtype)
+            self.merged = False
 
 # %% ../nbs/07_finetuning.ipynb #c048
 LORA_TARGETS = ('c_attn', 'c_proj', 'c_fc')
@@ -413,71 +451,83 @@ def add_lora(
     dropout:float=0.0,        # Dropout probability on each update's input
     train=('score',),         # Names of top-level modules that stay trainable (e.g. the classifier head)
 ) -> nn.Module:
-    "Freeze `model` and wrap every `nn.Linear` named in `targets` with `LoRALinear`; modules named in `train` stay trainable"
+    "Freeze `model` and wrap each `nn.Linear` in `targets` with `LoRALinear`; modules in `train` stay trainable"
     model.requires_grad_(False)
-    for name, mod in list(model.named_modules()):
-        for child, sub in list(mod.named_children()):
-            if child in targets and isinstance(sub, nn.Linear): setattr(mod, child, LoRALinear(sub, r, alpha, dropout))
-    if not any(isinstance(m, LoRALinear) for m in model.modules()):
+    for _, parent in list(model.named_modules()):
+        for child_name, child in list(parent.named_children()):
+            if child_name in targets and isinstance(child, nn.Linear):
+                setattr(parent, child_name, LoRALinear(child, r, alpha, dropout))
+    if not any(isinstance(module, LoRALinear) for module in model.modules()):
         raise UsageError(f"no linear layer named {', '.join(targets)} in the model: nothing to adapt")
-    for n in train:
-        if hasattr(model, n): getattr(model, n).requires_grad_(True)
+    for module_name in train:
+        if hasattr(model, module_name): getattr(model, module_name).requires_grad_(True)
     return model
 
 def lora_layers(
     model:nn.Module,    # A model with `LoRALinear` layers
 ) -> dict[str, LoRALinear]:
     "The `LoRALinear` modules of `model` by name"
-    return {n: m for n, m in model.named_modules() if isinstance(m, LoRALinear)}
+    return {name: module for name, module in model.named_modules() if isinstance(module, LoRALinear)}
 
+# %% ../nbs/07_finetuning.ipynb #e30eacb7
 def merge_lora(
     model:nn.Module,    # A model with `LoRALinear` layers, changed in place
 ) -> nn.Module:
     "Fold every adapter into its weight and put the plain `nn.Linear` back: an ordinary model again"
-    for name, m in lora_layers(model).items():
-        m.merge(); parent, _, child = name.rpartition('.')
-        setattr(model.get_submodule(parent) if parent else model, child, m.base)
+    for name, layer in lora_layers(model).items():
+        layer.merge()
+        parent, _, child = name.rpartition('.')
+        setattr(model.get_submodule(parent) if parent else model, child, layer.base)
     return model.requires_grad_(True)
 
 # %% ../nbs/07_finetuning.ipynb #c060
-INSTRUCTIONS_HUB = 'tatsu-lab/alpaca'   # 52k records in the same shape, what a reader without LLM_COURSE_DATA gets
-PROMPT_INTRO = "Below is an instruction that describes a task. Write a response that appropriately completes the request."
+PROMPT_INTRO = ("Below is an instruction that describes a task. "
+                "Write a response that appropriately completes the request.")
 
 def format_prompt(
     rec:dict,    # An instruction record: `instruction` and optional `input`
 ) -> str:
     "The Alpaca prompt for `rec` (`instruction`, optional `input`), ending where the response starts"
-    s = f"{PROMPT_INTRO}\n\n### Instruction:\n{rec['instruction']}"
-    if rec.get('input'): s += f"\n\n### Input:\n{rec['input']}"
-    return s + "\n\n### Response:\n"
+    prompt = f"{PROMPT_INTRO}\n\n### Instruction:\n{rec['instruction']}"
+    if rec.get('input'): prompt += f"\n\n### Input:\n{rec['input']}"
+    return prompt + "\n\n### Response:\n"
+
+# %% ../nbs/07_finetuning.ipynb #bb0e08ca
+INSTRUCTIONS_HUB = 'tatsu-lab/alpaca'   # 52k records in the same shape, what a reader without LLM_COURSE_DATA gets
 
 def load_instructions(
-    source:str|None=None,  # Records file or Hub id (None: LLM_COURSE_DATA's instruction_data.json, else INSTRUCTIONS_HUB)
+    source:str|None=None,  # A file or Hub id (None: LLM_COURSE_DATA's instruction_data.json, else INSTRUCTIONS_HUB)
     max_records:int=0,     # Keep the first this many records (0: all)
 ) -> list[dict]:
     "Instruction records from a file (also looked up in `LLM_COURSE_DATA`) or a Hub dataset"
-    if source is None: source = 'instruction_data.json' if data_dir() and (data_dir()/'instruction_data.json').exists() else INSTRUCTIONS_HUB
+    if source is None:
+        local = data_dir() and (data_dir()/'instruction_data.json').exists()
+        source = 'instruction_data.json' if local else INSTRUCTIONS_HUB
     path = Path(source).expanduser()
     if not path.exists() and data_dir() and (data_dir()/source).exists(): path = data_dir()/source
     if path.is_file():
         try:
             text = path.read_text(encoding='utf-8')
-            recs = [json.loads(l) for l in text.splitlines() if l.strip()] if path.suffix == '.jsonl' else json.loads(text)
+            if path.suffix == '.jsonl': recs = [json.loads(line) for line in text.splitlines() if line.strip()]
+            else: recs = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise UsageError(f"{source}: not valid UTF-8 JSON ({type(e).__name__}: {str(e)[:80]}); pass a JSON list of instruction/input/output records") from None
+            raise UsageError(f"{source}: not valid UTF-8 JSON ({type(e).__name__}: {str(e)[:80]}); "
+                             "pass a JSON list of instruction/input/output records") from None
     elif _is_hub_id(source):
         try: recs = load_dataset(source, split='train').to_list()
         except Exception as e:
-            raise UsageError(f"{source}: not a local file, and loading it from the Hugging Face Hub failed ({type(e).__name__}); "
-                             "check the id and your network, or pass a local JSON file") from None
+            raise UsageError(f"{source}: not a local file, and loading it from the Hugging Face Hub failed "
+                             f"({type(e).__name__}); check the id and your network, "
+                             "or pass a local JSON file") from None
     else: raise UsageError(f"{source}: not found here or in LLM_COURSE_DATA ({data_dir()}), and not a Hub id; "
                            "pass a JSON file of instruction/input/output records or a Hub id such as tatsu-lab/alpaca")
     if not isinstance(recs, list) or not recs: raise UsageError(f"{source}: expected a non-empty list of records")
-    for i, r in enumerate(recs):
-        if not isinstance(r, dict) or not isinstance(r.get('instruction'), str) or not isinstance(r.get('output'), str):
+    for i, rec in enumerate(recs):
+        if not (isinstance(rec, dict) and all(isinstance(rec.get(k), str) for k in ('instruction', 'output'))):
             raise UsageError(f"{source}: record {i} lacks a string `instruction` or `output`; every record needs both")
     recs = recs[:max_records] if max_records else recs
-    return [{'instruction': r['instruction'], 'input': r.get('input') or '', 'output': r['output']} for r in recs]
+    return [{'instruction': rec['instruction'], 'input': rec.get('input') or '', 'output': rec['output']}
+            for rec in recs]
 
 # %% ../nbs/07_finetuning.ipynb #c064
 def encode_instruction(
@@ -485,9 +535,9 @@ def encode_instruction(
     tokenizer,     # A `transformers` tokenizer with an end-of-text token
 ) -> dict:
     "Ids of prompt + response + end-of-text, and the prompt's length"
-    p = tokenizer(format_prompt(rec), add_special_tokens=False)['input_ids']
-    r = tokenizer(rec['output'], add_special_tokens=False)['input_ids']
-    return {'input_ids': p + r + [tokenizer.eos_token_id], 'prompt_len': len(p)}
+    prompt_ids = tokenizer(format_prompt(rec), add_special_tokens=False)['input_ids']
+    response_ids = tokenizer(rec['output'], add_special_tokens=False)['input_ids']
+    return {'input_ids': prompt_ids + response_ids + [tokenizer.eos_token_id], 'prompt_len': len(prompt_ids)}
 
 def instruct_collate(
     examples:list[dict],      # Results of `encode_instruction`: `input_ids` and `prompt_len`
@@ -498,7 +548,7 @@ def instruct_collate(
     ids, mask = pad_batch([e['input_ids'] for e in examples], pad_id)
     labels = ids.masked_fill(mask == 0, -100)
     if mask_prompt:
-        for i, e in enumerate(examples): labels[i, :e['prompt_len']] = -100
+        for i, example in enumerate(examples): labels[i, :example['prompt_len']] = -100
     return {'input_ids': ids, 'attention_mask': mask, 'labels': labels}
 
 # %% ../nbs/07_finetuning.ipynb #c068
@@ -510,14 +560,16 @@ def respond(
     max_new_tokens:int=64,    # Most tokens generated per response (fewer if the context fills up)
 ) -> list[str]:
     "The model's greedy response to the prompt of each record"
-    out = []
-    for r in recs:
-        ids = tokenizer(format_prompt(r), add_special_tokens=False)['input_ids']
-        n = min(max_new_tokens, model.config.block_size - len(ids))
-        if n <= 0: out.append(''); continue
-        gen = generate(model, torch.tensor([ids]), n, greedy=True, eos_token_id=tokenizer.eos_token_id)
-        out.append(tokenizer.decode(gen[0, len(ids):].tolist(), skip_special_tokens=True).strip())
-    return out
+    responses = []
+    for rec in recs:
+        ids = tokenizer(format_prompt(rec), add_special_tokens=False)['input_ids']
+        n_new = min(max_new_tokens, model.config.block_size - len(ids))
+        if n_new <= 0:
+            responses.append('')
+            continue
+        gen = generate(model, torch.tensor([ids]), n_new, greedy=True, eos_token_id=tokenizer.eos_token_id)
+        responses.append(tokenizer.decode(gen[0, len(ids):].tolist(), skip_special_tokens=True).strip())
+    return responses
 
 def response_scores(
     responses:list[str],    # Generated responses, one per record
@@ -527,6 +579,7 @@ def response_scores(
     refs = [r['output'] for r in recs]
     return {'rougeL': rouge(responses, refs)['rougeL'], 'bleu': bleu(responses, refs)}
 
+# %% ../nbs/07_finetuning.ipynb #029fe527
 @torch.no_grad()
 def masked_loss(
     model,                  # A causal LM whose forward returns `.loss` given `labels`
@@ -535,10 +588,13 @@ def masked_loss(
     batch_size:int=32,      # Examples per forward pass
 ) -> float:
     "Mean loss over the unmasked label positions of `examples`"
-    model.eval(); dev, total, count = next(model.parameters()).device, 0.0, 0
+    model.eval()
+    device, total, count = next(model.parameters()).device, 0.0, 0
     for i in range(0, len(examples), batch_size):
-        b = {k: v.to(dev) for k, v in collate(examples[i:i + batch_size]).items()}
-        n = (b['labels'][:, 1:] != -100).sum().item(); total += model(**b).loss.item() * n; count += n
+        batch = {k: v.to(device) for k, v in collate(examples[i:i + batch_size]).items()}
+        n_scored = (batch['labels'][:, 1:] != -100).sum().item()   # the labels the shifted loss reads
+        total += model(**batch).loss.item() * n_scored
+        count += n_scored
     return total / max(count, 1)
 
 # %% ../nbs/07_finetuning.ipynb #c074
@@ -548,6 +604,7 @@ def grid(
     "Every combination of the values in `space` (`{name: [values]}`)"
     return [dict(zip(space, vals)) for vals in itertools.product(*space.values())]
 
+# %% ../nbs/07_finetuning.ipynb #9a626d2b
 def search(
     space:dict,        # `{name: [values]}` of each setting
     score,             # `score(params) -> dict` with at least `mean` (higher is better)
@@ -560,11 +617,12 @@ def search(
     if n_random and n_random < len(points):
         points = [points[i] for i in sorted(np.random.default_rng(seed).choice(len(points), n_random, replace=False))]
     rows = []
-    for p in points:
-        rows.append({**p, **score(p)})
+    for params in points:
+        rows.append({**params, **score(params)})
         if on_result: on_result(rows[-1])
     return sorted(rows, key=lambda r: -r['mean'])
 
+# %% ../nbs/07_finetuning.ipynb #f8f38bca
 def cv_classify(
     params:dict,              # Settings to change in `cfg`, e.g. `{'ft_lr': 1e-3, 'lora_r': 4}`
     base_dir,                 # Folder of the pretrained model each fold starts from
@@ -578,11 +636,11 @@ def cv_classify(
     "Mean and std of held-out accuracy over `k` stratified folds for settings `params` (keys of `RunConfig`)"
     run, scores = replace(cfg, **params), []
     for fold in kfold_indices(list(y), k, seed):
-        train = np.setdiff1d(np.arange(len(y)), fold)
+        train_part = np.setdiff1d(np.arange(len(y)), fold)
         model = classifier_from(base_dir, labels, run.pooling)
         if run.lora_r: add_lora(model, run.lora_r, run.lora_alpha)
         else: set_trainable(model, run.ft_train, run.ft_blocks)
-        finetune(model, [{'input_ids': seqs[i], 'label': int(y[i])} for i in train], classify_collate, run)
+        finetune(model, [{'input_ids': seqs[i], 'label': int(y[i])} for i in train_part], classify_collate, run)
         scores.append(validate_classifier([seqs[i] for i in fold], np.asarray(y)[fold])(model)['val_accuracy'])
     return {'mean': float(np.mean(scores)), 'std': float(np.std(scores)), 'scores': scores}
 
@@ -595,11 +653,15 @@ def plot_search(
     "Mean ± std of the search `rows` against `x`, one line per combination of the other settings"
     ax = ax or plt.subplots(figsize=(6, 3.5))[1]
     others = [k for k in rows[0] if k not in (x, 'mean', 'std', 'scores')]
-    for key, grp in itertools.groupby(sorted(rows, key=lambda r: ([r[k] for k in others], r[x])), key=lambda r: [r[k] for k in others]):
-        grp = list(grp)
-        ax.errorbar([r[x] for r in grp], [r['mean'] for r in grp], [r['std'] for r in grp], marker='o', capsize=3,
-                    label=', '.join(f'{k}={v}' for k, v in zip(others, key)))
-    ax.set_xscale('log'); ax.set_xlabel(x); ax.set_ylabel('cross-validated accuracy'); ax.legend(fontsize=8)
+    def others_of(row): return [row[k] for k in others]
+    for values, group in itertools.groupby(sorted(rows, key=lambda row: (others_of(row), row[x])), key=others_of):
+        group = list(group)
+        ax.errorbar([r[x] for r in group], [r['mean'] for r in group], [r['std'] for r in group], marker='o', capsize=3,
+                    label=', '.join(f'{k}={v}' for k, v in zip(others, values)))
+    ax.set_xscale('log')
+    ax.set_xlabel(x)
+    ax.set_ylabel('cross-validated accuracy')
+    ax.legend(fontsize=8)
     return ax
 
 # %% ../nbs/07_finetuning.ipynb #c080
@@ -613,53 +675,49 @@ class SearchPanel:
         epochs=(1, 2, 3),                 # Epoch counts offered
     ):
         self.score, self.rows = score, []
-        s = {'style': {'description_width': '90px'}}
-        self.lr = W.SelectMultiple(options=list(lrs), value=list(lrs[1:3]), description='learning rate', **s)
-        self.rank = W.SelectMultiple(options=list(ranks), value=[ranks[1]], description='LoRA rank (0: full)', **s)
-        self.epochs = W.SelectMultiple(options=list(epochs), value=[epochs[0]], description='epochs', **s)
+        style = {'style': {'description_width': '90px'}}
+        self.lr = W.SelectMultiple(options=list(lrs), value=list(lrs[1:3]), description='learning rate', **style)
+        self.rank = W.SelectMultiple(options=list(ranks), value=[ranks[1]], description='LoRA rank (0: full)', **style)
+        self.epochs = W.SelectMultiple(options=list(epochs), value=[epochs[0]], description='epochs', **style)
         self.run = W.Button(description='Run', button_style='success')
-        self.status, self.table, self.plot = W.HTML(), W.HTML(), W.Image(format='png', layout=W.Layout(max_width='600px'))
+        self.status, self.table = W.HTML(), W.HTML()
+        self.plot = W.Image(format='png', layout=W.Layout(max_width='600px'))
         self.run.on_click(lambda _: self.start())
-        self.widget = W.VBox([W.HBox([self.lr, self.rank, self.epochs]), W.HBox([self.run, self.status]), self.table, self.plot])
+        choices = W.HBox([self.lr, self.rank, self.epochs])
+        self.widget = W.VBox([choices, W.HBox([self.run, self.status]), self.table, self.plot])
 
     def space(self) -> dict:
         "The grid chosen on the widgets"
-        sp = {'ft_lr': list(self.lr.value), 'lora_r': list(self.rank.value), 'ft_epochs': list(self.epochs.value)}
-        empty = [k for k, v in sp.items() if not v]
+        chosen = {'ft_lr': list(self.lr.value), 'lora_r': list(self.rank.value), 'ft_epochs': list(self.epochs.value)}
+        empty = [k for k, v in chosen.items() if not v]
         if empty: raise UsageError(f"choose at least one value for {', '.join(empty)}")
-        return sp
+        return chosen
 
     def start(self) -> list[dict]:
         "Run the chosen grid, updating the table and plot after each point"
-        try: sp = self.space()
-        except UsageError as e: self.status.value = f'<b style="color:#b00">{e}</b>'; return []
-        n, done = len(grid(sp)), []
+        try: chosen = self.space()
+        except UsageError as e:
+            self.status.value = f'<b style="color:#b00">{e}</b>'
+            return []
+        n_points, done = len(grid(chosen)), []
         def show(row):
-            done.append(row); self.status.value = f'{len(done)} of {n} points done'
-            lines = [f"lr={r['ft_lr']:.0e}  r={r['lora_r']:>2}  epochs={r['ft_epochs']}  accuracy {r['mean']:.4f} ± {r['std']:.4f}"
-                     for r in done]
+            done.append(row)
+            self.status.value = f'{len(done)} of {n_points} points done'
+            lines = [f"lr={r['ft_lr']:.0e}  r={r['lora_r']:>2}  epochs={r['ft_epochs']}  "
+                     f"accuracy {r['mean']:.4f} ± {r['std']:.4f}" for r in done]
             self.table.value = '<pre>' + '\n'.join(lines) + '</pre>'
             if len(done) > 1:
                 fig, ax = plt.subplots(figsize=(5, 3))
                 plot_search(done, ax=ax)
                 self.plot.value = png_of(fig)
         self.run.disabled = True
-        try: self.rows = search(sp, self.score, on_result=show)
+        try: self.rows = search(chosen, self.score, on_result=show)
         finally: self.run.disabled = False
         return self.rows
 
     def _ipython_display_(self): display(self.widget)
 
 # %% ../nbs/07_finetuning.ipynb #c084
-def _model_dir(path) -> Path:
-    "The model folder at `path`, or the `model` folder inside a run folder"
-    p = Path(path).expanduser()
-    if (p/'model'/'config.json').exists(): p = p/'model'
-    if not (p/'config.json').exists():
-        raise UsageError(f"--model {path}: no config.json; pass a model folder written by `llm-course pipeline` or `train` (RUN/model)")
-    if not (p/'tokenizer.json').exists(): raise UsageError(f"--model {path}: no tokenizer.json beside the model; pass the folder `export_model` wrote")
-    return p
-
 def _start(out, cfg:RunConfig) -> Path:
     "Make the run folder `out` and record its settings in `out/config.json` (one process writes, under torchrun)"
     out = Path(out)
@@ -676,6 +734,7 @@ def _save(model, tokenizer, out:Path, metrics:dict):
     replace_dir(tmp, out/'model')
     write_atomic(out/'metrics.json', json.dumps(metrics, indent=2))
 
+# %% ../nbs/07_finetuning.ipynb #91df1b7f
 def finetune_classify(
     model_dir,                    # A model folder with `tokenizer.json`, or a run folder holding `model/`
     data:str,                     # A labelled dataset file or Hub id, as `load_labeled` reads it
@@ -686,34 +745,41 @@ def finetune_classify(
     resume:bool=False,            # Continue the run killed in `out` from its newest checkpoint
 ) -> dict:
     "Fine-tune a classifier on `data` (stratified 70/10/20 split); write the model and test metrics to `out`"
-    mdir, out = _model_dir(model_dir), _start(out, cfg)
+    model_path, out = model_folder(model_dir), _start(out, cfg)
     seed_everything(cfg.seed)   # the new head's weights, and LoRA's, are drawn from the seed
     texts, labels = load_labeled(data, text_column, label_column)
-    classes = sorted(set(labels)); y = np.array([classes.index(l) for l in labels])
+    classes = sorted(set(labels))
+    y = np.array([classes.index(label) for label in labels])
     train_idx, val_idx, test_idx = stratified_split(labels, seed=cfg.seed)
-    if cfg.class_weight not in ('balanced', 'none'): raise UsageError(f"class_weight={cfg.class_weight!r}: use balanced or none")
+    if cfg.class_weight not in ('balanced', 'none'):
+        raise UsageError(f"class_weight={cfg.class_weight!r}: use balanced or none")
     if cfg.pooling not in POOLINGS: raise UsageError(f"pooling={cfg.pooling!r}: use one of {', '.join(POOLINGS)}")
     weights = balanced_weights(y[train_idx], len(classes)) if cfg.class_weight == 'balanced' else None
-    tok = hf_tokenizer(mdir/'tokenizer.json')
-    model = classifier_from(mdir, classes, cfg.pooling, weights)
+    tokenizer = hf_tokenizer(model_path/'tokenizer.json')
+    model = classifier_from(model_path, classes, cfg.pooling, weights)
     if cfg.lora_r: add_lora(model, cfg.lora_r, cfg.lora_alpha)
     else: set_trainable(model, cfg.ft_train, cfg.ft_blocks)
-    seqs = encode_texts(tok, texts, model.config.block_size)
+    seqs = encode_texts(tokenizer, texts, model.config.block_size)
     run = finetune(model, [{'input_ids': seqs[i], 'label': int(y[i])} for i in train_idx], classify_collate, cfg,
                    evaluate=validate_classifier([seqs[i] for i in val_idx], y[val_idx]), out=out, resume=resume,
                    on_epoch=lambda r: print(f"finetune: epoch {r['epoch']}: train loss {r['train_loss']:.4f}, "
                                             f"validation loss {r['val_loss']:.4f}, accuracy {r['val_accuracy']:.4f}"))
     if cfg.lora_r: merge_lora(model)
-    met = classification_metrics(y[test_idx].tolist(), predict_proba(model, [seqs[i] for i in test_idx]).argmax(1).tolist())
-    metrics = {'task': 'classify', 'data': data, 'classes': classes, 'train': len(train_idx), 'validation': len(val_idx), 'test': len(test_idx),
-               'test_accuracy': met['accuracy'], 'test_f1': {c: met['per_class'][i]['f1'] for i, c in enumerate(classes)},
-               'test_macro_f1': met['f1'], 'confusion': met['confusion'], **run}
+    test_probs = predict_proba(model, [seqs[i] for i in test_idx])
+    test_scores = classification_metrics(y[test_idx].tolist(), test_probs.argmax(1).tolist())
+    metrics = {'task': 'classify', 'data': data, 'classes': classes,
+               'train': len(train_idx), 'validation': len(val_idx), 'test': len(test_idx),
+               'test_accuracy': test_scores['accuracy'],
+               'test_f1': {c: test_scores['per_class'][i]['f1'] for i, c in enumerate(classes)},
+               'test_macro_f1': test_scores['f1'], 'confusion': test_scores['confusion'], **run}
     if not PartialState().is_main_process: return metrics   # under torchrun, one process writes
-    _save(model, tok, out, metrics)
-    print(f"finetune: test accuracy {met['accuracy']:.4f}, F1 " + ', '.join(f'{c} {f:.3f}' for c, f in metrics['test_f1'].items()) +
+    _save(model, tokenizer, out, metrics)
+    f1s = ', '.join(f'{c} {f:.3f}' for c, f in metrics['test_f1'].items())
+    print(f"finetune: test accuracy {test_scores['accuracy']:.4f}, F1 {f1s}"
           f"; {run['trainable_params']:,} trainable parameters, {run['train_seconds']:.0f} s; wrote {out}")
     return metrics
 
+# %% ../nbs/07_finetuning.ipynb #fa0cf7e2
 def finetune_instruct(
     model_dir,                # A model folder with a BPE `tokenizer.json`, or a run folder holding `model/`
     data:str|None,            # Instruction records: a JSON/JSONL file or Hub id (None: `load_instructions`'s default)
@@ -723,36 +789,46 @@ def finetune_instruct(
     max_test:int=0,           # Score only the first this many test records (0: all)
     resume:bool=False,        # Continue the run killed in `out` from its newest checkpoint
 ) -> dict:
-    "Instruction-tune a causal LM on `data` (85/5/10 split); write the model, test ROUGE-L/BLEU before and after, and the responses"
-    mdir, out = _model_dir(model_dir), _start(out, cfg)
+    "Instruction-tune a causal LM on `data` (85/5/10 split); save the model, responses, test ROUGE-L/BLEU before/after"
+    model_path, out = model_folder(model_dir), _start(out, cfg)
     recs = load_instructions(data)
-    tok = hf_tokenizer(mdir/'tokenizer.json')
-    if tok.eos_token_id is None: raise UsageError(f"--model {model_dir}: its tokenizer has no <|endoftext|> token to end responses; use a BPE model")
-    model = GPT.from_pretrained(mdir)
+    tokenizer = hf_tokenizer(model_path/'tokenizer.json')
+    if tokenizer.eos_token_id is None:
+        raise UsageError(f"--model {model_dir}: its tokenizer has no <|endoftext|> token to end responses; "
+                         "use a BPE model")
+    model = GPT.from_pretrained(model_path)
     seed_everything(cfg.seed)   # LoRA's weights are drawn from the seed
-    coded = [encode_instruction(r, tok) for r in recs]
-    fits = [len(c['input_ids']) <= model.config.block_size for c in coded]
+    coded = [encode_instruction(rec, tokenizer) for rec in recs]
+    fits = [len(example['input_ids']) <= model.config.block_size for example in coded]
     parts = stratified_split([0] * len(recs), (0.85, 0.05, 0.10), cfg.seed)
     train_idx, val_idx, test_idx = ([int(i) for i in part if fits[i]] for part in parts)
-    if not train_idx or not val_idx or not test_idx: raise UsageError(f"{data}: too few records fit in the model's {model.config.block_size}-token context")
+    if not train_idx or not val_idx or not test_idx:
+        raise UsageError(f"{data}: too few records fit in the model's {model.config.block_size}-token context")
     test_idx = test_idx[:max_test] if max_test else test_idx
     if cfg.lora_r: add_lora(model, cfg.lora_r, cfg.lora_alpha, train=())
-    collate = partial(instruct_collate, pad_id=tok.eos_token_id)
-    test_recs = [recs[i] for i in test_idx]
-    before, val_before = respond(model, tok, test_recs, max_new_tokens), masked_loss(model, [coded[i] for i in val_idx], collate)
+    collate = partial(instruct_collate, pad_id=tokenizer.eos_token_id)
+    test_recs, val_coded = [recs[i] for i in test_idx], [coded[i] for i in val_idx]
+    before = respond(model, tokenizer, test_recs, max_new_tokens)
+    val_before = masked_loss(model, val_coded, collate)
     run = finetune(model, [coded[i] for i in train_idx], collate, cfg,
-                   evaluate=lambda m: {'val_loss': masked_loss(m, [coded[i] for i in val_idx], collate)}, out=out, resume=resume,
+                   evaluate=lambda trained: {'val_loss': masked_loss(trained, val_coded, collate)},
+                   out=out, resume=resume,
                    on_epoch=lambda r: print(f"finetune: epoch {r['epoch']}: train loss {r['train_loss']:.4f}, "
                                             f"validation loss {r['val_loss']:.4f}"))
     if cfg.lora_r: merge_lora(model)
-    after = respond(model, tok, test_recs, max_new_tokens)
+    after = respond(model, tokenizer, test_recs, max_new_tokens)
     score_before, score_after = response_scores(before, test_recs), response_scores(after, test_recs)
-    metrics = {'task': 'instruct', 'data': data, 'records': len(recs), 'too_long': fits.count(False), 'train': len(train_idx),
-               'validation': len(val_idx), 'test': len(test_idx), 'rougeL': score_after['rougeL'], 'bleu': score_after['bleu'],
-               'rougeL_before': score_before['rougeL'], 'bleu_before': score_before['bleu'], 'validation_loss_before': val_before,
-               'validation_loss': min(r['val_loss'] for r in run['history']), **run}
+    metrics = {'task': 'instruct', 'data': data, 'records': len(recs), 'too_long': fits.count(False),
+               'train': len(train_idx), 'validation': len(val_idx), 'test': len(test_idx),
+               'rougeL': score_after['rougeL'], 'bleu': score_after['bleu'],
+               'rougeL_before': score_before['rougeL'], 'bleu_before': score_before['bleu'],
+               'validation_loss_before': val_before, 'validation_loss': min(r['val_loss'] for r in run['history']),
+               **run}
     if not PartialState().is_main_process: return metrics   # under torchrun, one process writes
-    _save(model, tok, out, metrics)
-    write_atomic(out/'responses.json', json.dumps([{**r, 'before': b, 'after': a} for r, b, a in zip(test_recs, before, after)], indent=1))
-    print(f"finetune: validation loss {val_before:.3f} -> {metrics['validation_loss']:.3f}; test ROUGE-L {score_before['rougeL']:.3f} -> {score_after['rougeL']:.3f}, BLEU {score_before['bleu']:.2f} -> {score_after['bleu']:.2f}; wrote {out}")
+    _save(model, tokenizer, out, metrics)
+    responses = [{**rec, 'before': b, 'after': a} for rec, b, a in zip(test_recs, before, after)]
+    write_atomic(out/'responses.json', json.dumps(responses, indent=1))
+    print(f"finetune: validation loss {val_before:.3f} -> {metrics['validation_loss']:.3f}; "
+          f"test ROUGE-L {score_before['rougeL']:.3f} -> {score_after['rougeL']:.3f}, "
+          f"BLEU {score_before['bleu']:.2f} -> {score_after['bleu']:.2f}; wrote {out}")
     return metrics

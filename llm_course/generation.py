@@ -1,4 +1,4 @@
-"""Turning next-token scores into text: greedy decoding, temperature, top-k and top-p sampling, the repetition penalty and stop strings, with the KV cache, checked against `model.generate`; exporting the trained model as a folder that `transformers.pipeline` loads; and making it smaller and faster with int8 weights and with ONNX run by onnxruntime, measured in size, speed and perplexity.
+"""Turning next-token scores into text: greedy decoding, temperature, top-k and top-p sampling, the repetition penalty and stop strings, with the KV cache, checked against `model.generate` and measured; the samples the pipeline writes.
 
 Docs: https://llm-course.github.io/llm_course/generation.html.md"""
 
@@ -6,22 +6,14 @@ Docs: https://llm-course.github.io/llm_course/generation.html.md"""
 
 # %% ../nbs/08_generation.ipynb #c003
 from __future__ import annotations
-import copy, os, shutil, warnings
-from pathlib import Path
-from types import SimpleNamespace
+import time
 
 # %% auto #0
-__all__ = ['filter_logits', 'penalize_repeats', 'hits_stop', 'next_tokens', 'generate', 'export_model', 'quantize_int8',
-           'save_int8', 'load_int8', 'decode_path', 'export_onnx', 'OnnxLM', 'sample_texts']
+__all__ = ['filter_logits', 'penalize_repeats', 'hits_stop', 'next_tokens', 'generate', 'tokens_per_s', 'sample_texts']
 
 # %% ../nbs/08_generation.ipynb #c004
 import torch
-from torch import nn
 from transformers import DynamicCache
-from .core import UsageError
-from .data import replace_dir
-from .model import write_remote_code
-from .tokenization import hf_tokenizer
 
 # %% ../nbs/08_generation.ipynb #c007
 def filter_logits(
@@ -64,7 +56,8 @@ def hits_stop(
 ) -> bool:
     "True when a stop string occurs in the decoded `row` and overlaps its last token"
     longest = max(map(len, stop_strings))
-    tail = tokenizer.decode(row[-(longest + 2):]); last = tokenizer.decode(row[-1:])
+    tail = tokenizer.decode(row[-(longest + 2):])
+    last = tokenizer.decode(row[-1:])
     window = tail[-(len(last) + longest - 1):] if last else tail[-longest:]
     return any(s in window and window.rfind(s) + len(s) > len(window) - max(1, len(last)) for s in stop_strings)
 
@@ -81,6 +74,38 @@ def next_tokens(
     if greedy: return logits.argmax(-1, keepdim=True)
     probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
     return torch.multinomial(probs.cpu(), 1, generator=generator).to(logits.device)
+
+# %% ../nbs/08_generation.ipynb #39616279
+def _step_logits(
+    model,                 # A causal LM that takes `past_key_values`
+    ids:torch.Tensor,      # The token ids so far `(B, T)`
+    cache:DynamicCache,    # Keys and values of the tokens before `pending`
+    pending:torch.Tensor,  # The tokens the cache has not seen yet `(B, t)`
+    use_cache:bool,        # False: run the whole window, leave `cache` alone
+) -> tuple[torch.Tensor, DynamicCache]:
+    "The next-token logits `(B, V)` in float32, and the cache to go on with"
+    block = model.config.block_size
+    if not use_cache:   # the last position's logits only, as model.generate
+        return model(ids[:, -block:], logits_to_keep=1).logits[:, -1].float(), cache
+    if cache.get_seq_length() + pending.shape[1] > block:   # the context is full: restart the window
+        cache, pending = DynamicCache(), ids[:, -(block - 1):]
+    out = model(pending, past_key_values=cache, use_cache=True, logits_to_keep=1)
+    return out.logits[:, -1].float(), cache
+
+# %% ../nbs/08_generation.ipynb #d2413032
+def _finished_rows(
+    done:torch.Tensor,            # Rows finished so far `(B,)`, updated in place
+    ids:torch.Tensor,             # The token ids so far, the newest last `(B, T)`
+    eos_token_id:int|None,        # A row that produces this token is finished
+    stop_strings:list[str]|None,  # A row whose text reaches one of these is finished
+    tokenizer,                    # Decodes rows for `stop_strings`
+) -> torch.Tensor:
+    "`done` with the rows marked that the newest tokens finish"
+    if eos_token_id is not None: done |= ids[:, -1] == eos_token_id
+    if stop_strings:
+        for i in range(ids.shape[0]):
+            if not done[i] and hits_stop(tokenizer, ids[i].tolist(), stop_strings): done[i] = True
+    return done
 
 # %% ../nbs/08_generation.ipynb #c017
 @torch.no_grad()
@@ -101,176 +126,37 @@ def generate(
     use_cache:bool=True,          # Keep keys and values between steps (False: rerun the whole window each step)
 ) -> torch.Tensor:
     "Continue `ids` by `max_new_tokens` tokens; returns `(B, T + new)`"
-    if stop_strings and tokenizer is None: raise ValueError("stop_strings need the tokenizer to decode the text: pass tokenizer=")
-    model.eval(); block = model.config.block_size
+    if stop_strings and tokenizer is None:
+        raise ValueError("stop_strings need the tokenizer to decode the text: pass tokenizer=")
+    model.eval()
     ids = ids.to(next(model.parameters()).device)
     pad = eos_token_id if pad_token_id is None else pad_token_id
-    cache, pending, done = DynamicCache(), ids[:, -block:], torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
+    cache, pending = DynamicCache(), ids[:, -model.config.block_size:]
+    done = torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
     for _ in range(max_new_tokens):
-        if not use_cache: out = model(ids[:, -block:], logits_to_keep=1)   # the last position's logits only, as model.generate
-        else:
-            if cache.get_seq_length() + pending.shape[1] > block: cache, pending = DynamicCache(), ids[:, -(block - 1):]
-            out = model(pending, past_key_values=cache, use_cache=True, logits_to_keep=1)
-        logits = penalize_repeats(out.logits[:, -1].float(), ids, repetition_penalty)
-        nxt = next_tokens(logits, greedy, temperature, top_k, top_p, generator)
-        if pad is not None: nxt = torch.where(done[:, None], torch.full_like(nxt, pad), nxt)
-        if eos_token_id is not None: done |= nxt[:, 0] == eos_token_id
-        ids, pending = torch.cat([ids, nxt], 1), nxt
-        if stop_strings:
-            for i in range(ids.shape[0]):
-                if not done[i] and hits_stop(tokenizer, ids[i].tolist(), stop_strings): done[i] = True
+        logits, cache = _step_logits(model, ids, cache, pending, use_cache)
+        logits = penalize_repeats(logits, ids, repetition_penalty)
+        new_ids = next_tokens(logits, greedy, temperature, top_k, top_p, generator)
+        if pad is not None: new_ids = torch.where(done[:, None], torch.full_like(new_ids, pad), new_ids)
+        ids, pending = torch.cat([ids, new_ids], 1), new_ids
+        done = _finished_rows(done, ids, eos_token_id, stop_strings, tokenizer)
         if done.all(): break
     return ids
 
-# %% ../nbs/08_generation.ipynb #c031
-def export_model(
-    model,                # The model to save (the course's `GPT`, or any `PreTrainedModel`)
-    tokenizer_json:Path,  # Its tokenizer's `tokenizer.json` file
-    out:Path,             # Folder to write; a folder already there is replaced
-) -> Path:
-    "Write `model` and the tokenizer in `tokenizer_json` to the folder `out`, loadable by `transformers`"
-    out = Path(out); tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp); write_remote_code(tmp)
-    hf_tokenizer(tokenizer_json).save_pretrained(tmp)
-    replace_dir(tmp, out); return out
-
-# %% ../nbs/08_generation.ipynb #c036
-def quantize_int8(
-    model,               # The float model; left as it is (a copy is quantized)
-    backend:str='auto',  # 'torch.ao', 'torchao', or 'auto': torch.ao while this torch has it, else torchao
-):
-    "A CPU copy of `model` whose linear layers hold int8 weights and quantize activations on the fly"
-    model = copy.deepcopy(model).eval().cpu()
-    if backend == 'auto': backend = 'torch.ao' if hasattr(torch.ao.quantization, 'quantize_dynamic') else 'torchao'
-    if backend == 'torch.ao':
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')   # torch.ao announces its move to torchao
-            return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
-    if backend != 'torchao': raise UsageError(f"backend={backend!r}: use 'auto', 'torch.ao' or 'torchao'")
-    try: from torchao.quantization import quantize_, Int8DynamicActivationInt8WeightConfig
-    except ImportError as e: raise UsageError("this torch has no torch.ao quantization: pip install torchao") from e
-    quantize_(model, Int8DynamicActivationInt8WeightConfig()); return model
-
-# %% ../nbs/08_generation.ipynb #c038
-def _qlinears(model): return {n: m for n, m in model.named_modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)}
-
-def save_int8(
-    qmodel,     # A model from `quantize_int8(model, 'torch.ao')`
-    path:Path,  # The safetensors file to write
-) -> Path:
-    "Write a `quantize_int8` (torch.ao) model's weights to the safetensors file `path`"
-    from safetensors.torch import save_file
-    q = _qlinears(qmodel)
-    if not q: raise UsageError("save_int8: the model has no torch.ao int8 layers; quantize it with quantize_int8(model, 'torch.ao')")
-    out = {k: v for k, v in qmodel.state_dict().items() if not k.startswith(tuple(f'{n}.' for n in q))}
-    for name, m in q.items():
-        w, b = m.weight(), m.bias()
-        out |= {f'{name}.qweight': w.int_repr(), f'{name}.qscale': torch.tensor(w.q_scale()), f'{name}.qzero_point': torch.tensor(w.q_zero_point())}
-        if b is not None: out[f'{name}.bias'] = b.detach()
-    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp')
-    save_file({k: v.contiguous() for k, v in out.items()}, tmp); os.replace(tmp, path); return path
-
-def load_int8(
-    model_dir:Path,  # Model folder (from `export_model`) whose `config.json` describes the model
-    path:Path,       # The safetensors file written by `save_int8`
-):
-    "The int8 model saved by `save_int8` at `path`, built from the config in `model_dir`"
-    from safetensors.torch import load_file
-    from transformers import AutoConfig, AutoModelForCausalLM
-    sd = load_file(path); qmodel = quantize_int8(AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir)), 'torch.ao')
-    q = _qlinears(qmodel)
-    for name, m in q.items():
-        if f'{name}.qweight' not in sd: raise UsageError(f"{path}: no int8 weights for {name}; was it written by save_int8 for this model?")
-        w = torch._make_per_tensor_quantized_tensor(sd.pop(f'{name}.qweight'), sd.pop(f'{name}.qscale').item(), sd.pop(f'{name}.qzero_point').item())
-        m.set_weight_bias(w, sd.pop(f'{name}.bias', None))
-    own = dict(qmodel.named_parameters()) | dict(qmodel.named_buffers())   # the float32 rest: embeddings, norms
-    if set(own) != set(sd): raise UsageError(f"{path}: its tensors {sorted(set(sd) ^ set(own))[:3]} do not fit this model; was it written by save_int8 for it?")
-    with torch.no_grad():
-        for k, v in sd.items(): own[k].copy_(v)
-    return qmodel.eval()
-
-# %% ../nbs/08_generation.ipynb #c043
-class _TensorCache:
-    "The cache the model sees while it is traced: given past keys/values (or none), it records the new ones"
-    def __init__(self, past:list, n_layer:int): self.past, self.new = past, [None] * n_layer
-    def get_seq_length(self, layer_idx:int=0) -> int: return self.past[0][0].shape[2] if self.past else 0
-    def update(self, k, v, layer_idx:int, *args, **kwargs):
-        self.new[layer_idx] = (k, v)
-        if not self.past: return k, v
-        pk, pv = self.past[layer_idx]; return torch.cat([pk, k], 2), torch.cat([pv, v], 2)
-
-class _WithCache(nn.Module):
-    "The forward pass as ONNX sees it: token ids and the past keys/values (flattened) in; logits and the new keys/values out"
-    def __init__(self, model): super().__init__(); self.model = model
-    def forward(self, input_ids, *past):
-        cache = _TensorCache(list(zip(past[0::2], past[1::2])), self.model.config.n_layer)
-        logits = self.model(input_ids, past_key_values=cache, use_cache=True).logits
-        return (logits, *[t for kv in cache.new for t in kv])
-
-def _kv_names(n_layer:int) -> list[str]: return [f'{kv}.{i}' for i in range(n_layer) for kv in ('key', 'value')]
-def decode_path(
-    path:Path,  # The prefill graph's ONNX file
-) -> Path:
-    "Where `export_onnx` puts the decode graph beside `path`"
-    return Path(path).with_name(Path(path).stem + '.decode.onnx')
-
-def export_onnx(
-    model,            # The model to export; left as it is (a CPU copy is traced)
-    path:Path,        # ONNX file for the prefill graph; the decode graph goes beside it (`decode_path`)
-    int8:bool=False,  # Quantize the weights to int8 with onnxruntime
-) -> Path:
-    "Write `model`'s prefill graph to the ONNX file `path` and its decode graph beside it"
-    try: import onnx, onnxscript
-    except ImportError as e: raise UsageError(f"ONNX export needs {e.name}: pip install 'llm-course[onnx]'") from None
-    path = Path(path); c = model.config; names = _kv_names(c.n_layer)
-    model = copy.deepcopy(model).eval().cpu()
-    batch, seq, past = torch.export.Dim('batch'), torch.export.Dim('seq', max=c.block_size), torch.export.Dim('past', max=c.block_size - 1)
-    ex_past = tuple(torch.zeros(2, c.n_head, 8, c.n_embd // c.n_head) for _ in names)
-    graphs = {path: ((torch.zeros(2, 8, dtype=torch.long),), ['input_ids'], ({0: batch, 1: seq},)),
-              decode_path(path): ((torch.zeros(2, 1, dtype=torch.long), *ex_past), ['input_ids'] + [f'past.{n}' for n in names],
-                                  ({0: batch}, tuple({0: batch, 2: past} for _ in names)))}
-    for dest, (example, inputs, dims) in graphs.items():
-        tmp = dest.with_name(f'.{dest.name}.tmp')
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            prog = torch.onnx.export(_WithCache(model), example, dynamo=True, verbose=False, input_names=inputs,
-                                     output_names=['logits'] + [f'present.{n}' for n in names], dynamic_shapes=dims)
-        prog.save(str(tmp))
-        if int8:
-            from onnxruntime.quantization import quantize_dynamic, QuantType
-            import logging; logging.getLogger().setLevel(logging.ERROR)   # it suggests a pre-processing step meant for CNNs
-            q = tmp.with_name(tmp.name + '.int8'); quantize_dynamic(str(tmp), str(q), weight_type=QuantType.QInt8); os.replace(q, tmp)
-        os.replace(tmp, dest)
-    return path
-
-# %% ../nbs/08_generation.ipynb #c045
-class OnnxLM:
-    "An ONNX language model (files from `export_onnx`) run by onnxruntime on the CPU, usable with `generate` and `perplexity`"
-    def __init__(
-        self,
-        path:Path,              # The prefill graph from `export_onnx` (its decode graph beside it)
-        config,                 # The exported model's config (`n_layer`, `block_size`), e.g. `model.config`
-        threads:int|None=None,  # CPU threads for onnxruntime (None: as many as torch uses)
-    ):
-        try: import onnxruntime as ort
-        except ImportError: raise UsageError("running ONNX files needs onnxruntime: pip install 'llm-course[onnx]'") from None
-        opts = ort.SessionOptions(); opts.intra_op_num_threads = threads or torch.get_num_threads()
-        open_ = lambda p: ort.InferenceSession(str(p), opts, providers=['CPUExecutionProvider'])
-        if not decode_path(path).exists(): raise UsageError(f"{decode_path(path)}: missing; write both graphs with export_onnx")
-        self.prefill, self.decode, self.config, self.names = open_(path), open_(decode_path(path)), config, _kv_names(config.n_layer)
-    def eval(self): return self
-    def parameters(self): yield torch.zeros(0)
-    def __call__(self, input_ids:torch.Tensor, past_key_values=None, use_cache:bool=False, **kwargs):
-        x, n_past = input_ids.cpu().numpy(), past_key_values.get_seq_length() if past_key_values is not None else 0
-        if n_past == 0: out = self.prefill.run(None, {'input_ids': x})
-        elif x.shape[1] != 1: raise UsageError("the decode graph takes one new token per row after a filled cache")
-        else:
-            layers = past_key_values.layers
-            out = self.decode.run(None, {'input_ids': x} | {f'past.{n}': getattr(layers[i // 2], 'keys' if i % 2 == 0 else 'values').numpy()
-                                                           for i, n in enumerate(self.names)})
-        if past_key_values is not None:
-            for i in range(self.config.n_layer): past_key_values.update(torch.from_numpy(out[1 + 2 * i]), torch.from_numpy(out[2 + 2 * i]), i)
-        return SimpleNamespace(logits=torch.from_numpy(out[0]))
+# %% ../nbs/08_generation.ipynb #cc1de84f
+def tokens_per_s(
+    fn,            # Makes `n` tokens when called, e.g. `lambda: generate(model, ids, n)`
+    n:int,         # Tokens one call makes
+    rounds:int=3,  # Timed calls after a warm-up one; the fastest counts
+) -> float:
+    "Tokens per second of `fn`: the best of `rounds` timed calls after a warm-up"
+    fn()
+    best = float('inf')
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return n / best
 
 # %% ../nbs/08_generation.ipynb #c051
 def sample_texts(
@@ -288,8 +174,12 @@ def sample_texts(
 ) -> list[str]:
     "`n` sampled continuations of `prompt`, decoded"
     start = tokenizer(prompt, add_special_tokens=False)['input_ids'] if prompt else []
-    if not start: start = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else tokenizer(' ')['input_ids'][:1]
+    if not start:   # the end-of-text token, or a space for a tokenizer without one
+        start = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else tokenizer(' ')['input_ids'][:1]
     ids = torch.tensor([start])
-    outs = [generate(model, ids, max_new_tokens, temperature, top_k, top_p, generator=torch.Generator().manual_seed(seed + i),
-                     repetition_penalty=repetition_penalty, stop_strings=stop_strings, tokenizer=tokenizer)[0] for i in range(n)]
-    return [prompt + tokenizer.decode(o[len(start) if prompt else 0:].tolist(), skip_special_tokens=True) for o in outs]
+    rows = [generate(model, ids, max_new_tokens, temperature, top_k, top_p,
+                     generator=torch.Generator().manual_seed(seed + i), repetition_penalty=repetition_penalty,
+                     stop_strings=stop_strings, tokenizer=tokenizer)[0]
+            for i in range(n)]
+    new_from = len(start) if prompt else 0   # the prompt is added back as text
+    return [prompt + tokenizer.decode(row[new_from:].tolist(), skip_special_tokens=True) for row in rows]

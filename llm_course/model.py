@@ -6,26 +6,29 @@ Docs: https://llm-course.github.io/llm_course/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #c003
 from __future__ import annotations
-import math
+import math, shutil
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['ARCH_OPTIONS', 'REMOTE_CODE_FILE', 'GPTConfig', 'config_from_run', 'make_norm', 'mlp_hidden', 'MLP', 'Block',
            'make_trunk', 'GPT', 'hidden_states', 'n_params', 'flops_per_token', 'from_gpt2', 'to_gpt2',
-           'remote_code_source', 'write_remote_code']
+           'remote_code_source', 'write_remote_code', 'export_model', 'model_folder', 'load_model_folder']
 
 # %% ../nbs/04_model.ipynb #c004
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import AutoConfig, AutoModelForCausalLM, DynamicCache, GenerationMixin, PreTrainedModel, PretrainedConfig
+from transformers import AutoConfig, AutoModelForCausalLM, DynamicCache, GenerationMixin
+from transformers import PreTrainedModel, PretrainedConfig
 from transformers import initialization as init
 from transformers.modeling_outputs import CausalLMOutputWithPast
 from .attention import CausalSelfAttention, causal_mask, rope_angles
-from .core import RunConfig, UsageError
+from .core import RunConfig, UsageError, replace_dir
+from .tokenization import hf_tokenizer
 
 # %% ../nbs/04_model.ipynb #c007
-ARCH_OPTIONS = {'pos_emb': ('learned', 'rope'), 'norm': ('layernorm', 'rmsnorm'), 'mlp': ('gelu', 'gelu_tanh', 'swiglu')}
+ARCH_OPTIONS = {'pos_emb': ('learned', 'rope'), 'norm': ('layernorm', 'rmsnorm'),
+                'mlp': ('gelu', 'gelu_tanh', 'swiglu')}
 
 class GPTConfig(PretrainedConfig):
     "Architecture of `GPT`"
@@ -50,10 +53,12 @@ class GPTConfig(PretrainedConfig):
         tie_word_embeddings:bool=True,  # Share the token embedding with the output layer
         **kwargs,                       # Passed on to `PretrainedConfig`
     ):
-        for k, v in dict(pos_emb=pos_emb, norm=norm, mlp=mlp).items():
-            if v not in ARCH_OPTIONS[k]: raise ValueError(f"{k}={v!r}: use one of {', '.join(ARCH_OPTIONS[k])}")
+        for option, value in dict(pos_emb=pos_emb, norm=norm, mlp=mlp).items():
+            if value not in ARCH_OPTIONS[option]:
+                raise ValueError(f"{option}={value!r}: use one of {', '.join(ARCH_OPTIONS[option])}")
         if n_embd % n_head: raise ValueError(f"n_embd={n_embd} must be divisible by n_head={n_head}")
-        self.vocab_size, self.n_layer, self.n_head, self.n_embd, self.block_size = vocab_size, n_layer, n_head, n_embd, block_size
+        self.vocab_size, self.n_layer, self.n_head = vocab_size, n_layer, n_head
+        self.n_embd, self.block_size = n_embd, block_size
         self.dropout, self.bias, self.pos_emb, self.norm, self.mlp = dropout, bias, pos_emb, norm, mlp
         self.rope_base, self.norm_eps, self.initializer_range = rope_base, norm_eps, initializer_range
         super().__init__(tie_word_embeddings=tie_word_embeddings, **kwargs)
@@ -69,9 +74,10 @@ def config_from_run(
     **kwargs,        # Further `GPTConfig` arguments
 ) -> GPTConfig:
     "The `GPTConfig` of run settings `cfg` for a tokenizer of `vocab_size` tokens"
-    try: return GPTConfig(vocab_size=vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd, block_size=cfg.block_size,
-                          dropout=cfg.dropout, bias=cfg.bias, pos_emb=cfg.pos_emb, norm=cfg.norm, mlp=cfg.mlp,
-                          tie_word_embeddings=cfg.tie_embeddings, **kwargs)
+    try:
+        return GPTConfig(vocab_size=vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
+                         block_size=cfg.block_size, dropout=cfg.dropout, bias=cfg.bias, pos_emb=cfg.pos_emb,
+                         norm=cfg.norm, mlp=cfg.mlp, tie_word_embeddings=cfg.tie_embeddings, **kwargs)
     except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/04_model.ipynb #c011
@@ -82,6 +88,7 @@ def make_norm(
     if config.norm == 'rmsnorm': return nn.RMSNorm(config.n_embd, eps=config.norm_eps)
     return nn.LayerNorm(config.n_embd, eps=config.norm_eps, bias=config.bias)
 
+# %% ../nbs/04_model.ipynb #83664ebe
 def mlp_hidden(
     config:GPTConfig,  # Architecture: its `mlp` and `n_embd`
 ) -> int:
@@ -95,19 +102,22 @@ class MLP(nn.Module):
         config:GPTConfig,  # Architecture: its `n_embd`, `mlp`, `bias` and `dropout`
     ):
         super().__init__()
-        h, self.kind = mlp_hidden(config), config.mlp
-        self.c_fc = nn.Linear(config.n_embd, 2 * h if self.kind == 'swiglu' else h, bias=config.bias)
-        self.c_proj = nn.Linear(h, config.n_embd, bias=config.bias)
+        hidden, self.kind = mlp_hidden(config), config.mlp
+        self.c_fc = nn.Linear(config.n_embd, 2 * hidden if self.kind == 'swiglu' else hidden, bias=config.bias)
+        self.c_proj = nn.Linear(hidden, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
     def forward(
         self,
         x,  # Activations `(B, T, C)`
     ):
         h = self.c_fc(x)
-        if self.kind == 'swiglu': a, b = h.chunk(2, -1); h = F.silu(a) * b
+        if self.kind == 'swiglu':
+            gate, up = h.chunk(2, -1)
+            h = F.silu(gate) * up
         else: h = F.gelu(h, approximate='tanh' if self.kind == 'gelu_tanh' else 'none')
         return self.dropout(self.c_proj(h))
 
+# %% ../nbs/04_model.ipynb #beaeb976
 class Block(nn.Module):
     "Pre-norm transformer block: `x + attn(norm(x))`, then `x + mlp(norm(x))`"
     def __init__(
@@ -135,9 +145,11 @@ def make_trunk(
 ) -> nn.ModuleDict:
     "Token (and position) embeddings, the blocks and the final norm: everything but the output layer"
     trunk = nn.ModuleDict(dict(wte=nn.Embedding(config.vocab_size, config.n_embd), drop=nn.Dropout(config.dropout),
-                               h=nn.ModuleList(Block(config, i) for i in range(config.n_layer)), ln_f=make_norm(config)))
+                               h=nn.ModuleList(Block(config, i) for i in range(config.n_layer)),
+                               ln_f=make_norm(config)))
     if config.pos_emb == 'learned': trunk['wpe'] = nn.Embedding(config.block_size, config.n_embd)
-    for b in trunk['h']: b.attn.c_proj.writes_residual = b.mlp.c_proj.writes_residual = True   # for `_init_weights` to scale
+    for block in trunk['h']:   # marked for `_init_weights` to scale
+        block.attn.c_proj.writes_residual = block.mlp.c_proj.writes_residual = True
     return trunk
 
 class GPT(PreTrainedModel, GenerationMixin):
@@ -175,9 +187,10 @@ class GPT(PreTrainedModel, GenerationMixin):
 # %% ../nbs/04_model.ipynb #c015
 def _padding_mask(attention_mask:torch.Tensor, T:int, S:int) -> torch.Tensor:
     "Boolean `(B, 1, T, S)` mask: causal, and no attending to padded keys"
-    m = causal_mask(T, S, attention_mask.device)[None, None] & attention_mask[:, None, None, :].bool()
-    return m | ~m.any(-1, keepdim=True)
+    allowed = causal_mask(T, S, attention_mask.device)[None, None] & attention_mask[:, None, None, :].bool()
+    return allowed | ~allowed.any(-1, keepdim=True)
 
+# %% ../nbs/04_model.ipynb #1033edc3
 def hidden_states(
     self:GPT,
     input_ids:torch.LongTensor,               # Token ids `(B, T)`
@@ -185,20 +198,25 @@ def hidden_states(
     past_key_values=None,                     # KV cache (a transformers `Cache`) to continue from and extend, or None
     position_ids:torch.LongTensor|None=None,  # Positions `(1, T)` or `(B, T)` (default: those after the cached tokens)
 ) -> torch.Tensor:
-    "The final normalised residual stream `(B, T, C)` for `input_ids` `(B, T)`: what the output layer (or a task head) reads"
+    "The final normalised residual stream `(B, T, C)` of `input_ids`: what the output layer (or a task head) reads"
     B, T = input_ids.shape
     past = past_key_values.get_seq_length() if past_key_values is not None else 0
     if past + T > self.config.block_size:
-        raise ValueError(f"{past + T} tokens exceed the context of {self.config.block_size} (block_size); shorten the input")
+        raise ValueError(f"{past + T} tokens exceed the context of {self.config.block_size} (block_size); "
+                         "shorten the input")
     if position_ids is None: position_ids = torch.arange(past, past + T, device=input_ids.device)[None]
-    mask = _padding_mask(attention_mask, T, past + T) if attention_mask is not None and not attention_mask.all() else None
+    padded = attention_mask is not None and not attention_mask.all()
+    mask = _padding_mask(attention_mask, T, past + T) if padded else None
     x, rope = self.transformer.wte(input_ids), None
     if self.config.pos_emb == 'learned': x = x + self.transformer.wpe(position_ids)
-    else: rope = rope_angles(position_ids.expand(B, -1), self.config.n_embd // self.config.n_head, self.config.rope_base)
+    else:
+        head_dim = self.config.n_embd // self.config.n_head
+        rope = rope_angles(position_ids.expand(B, -1), head_dim, self.config.rope_base)
     x = self.transformer.drop(x)
     for block in self.transformer.h: x = block(x, past_key_values, mask, rope)
     return self.transformer.ln_f(x)
 
+# %% ../nbs/04_model.ipynb #03cb0e25
 def _forward(
     self:GPT,
     input_ids:torch.LongTensor,               # Token ids `(B, T)`
@@ -220,8 +238,9 @@ def _forward(
     loss = None
     if labels is not None:
         loss = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=-100)
-    name = 'cache' if 'cache' in CausalLMOutputWithPast.__dataclass_fields__ else 'past_key_values'   # renamed in transformers 5.2x
-    return CausalLMOutputWithPast(loss=loss, logits=logits, **{name: past_key_values if use_cache else None})
+    # the output's cache field was renamed in transformers 5.2x
+    cache_field = 'cache' if 'cache' in CausalLMOutputWithPast.__dataclass_fields__ else 'past_key_values'
+    return CausalLMOutputWithPast(loss=loss, logits=logits, **{cache_field: past_key_values if use_cache else None})
 GPT.forward = _forward
 
 # %% ../nbs/04_model.ipynb #c017
@@ -234,40 +253,44 @@ def n_params(
     non_embedding:bool=True,  # Leave out the learned position embeddings
 ) -> int:
     "Parameters of `model` (tied weights once), without position embeddings when `non_embedding`"
-    n = sum(p.numel() for p in model.parameters())
-    return n - model.transformer.wpe.weight.numel() if non_embedding and 'wpe' in model.transformer else n
+    total = sum(p.numel() for p in model.parameters())
+    return total - model.transformer.wpe.weight.numel() if non_embedding and 'wpe' in model.transformer else total
 
 def flops_per_token(
     model:GPT,  # Model whose config gives `L` (layers), `C` (width) and `T` (context)
 ) -> float:
     "Training FLOPs per token (forward + backward): `6N + 12 L C T`"
-    c = model.config
-    return 6 * n_params(model) + 12 * c.n_layer * c.n_embd * c.block_size
+    config = model.config
+    return 6 * n_params(model) + 12 * config.n_layer * config.n_embd * config.block_size
 
 # %% ../nbs/04_model.ipynb #c041
 def _gpt2_names(n_layer:int):
     "Pairs (ours, GPT-2's) of parameter names, with whether GPT-2 stores the weight transposed (`Conv1D`)"
-    pairs = [('transformer.wte.weight', 'transformer.wte.weight', False), ('transformer.wpe.weight', 'transformer.wpe.weight', False),
-             ('transformer.ln_f.weight', 'transformer.ln_f.weight', False), ('transformer.ln_f.bias', 'transformer.ln_f.bias', False)]
+    outer = ('transformer.wte.weight', 'transformer.wpe.weight', 'transformer.ln_f.weight', 'transformer.ln_f.bias')
+    pairs = [(name, name, False) for name in outer]
     for i in range(n_layer):
         for part in ('ln_1', 'ln_2'):
-            for w in ('weight', 'bias'): pairs.append((f'transformer.h.{i}.{part}.{w}',) * 2 + (False,))
+            for kind in ('weight', 'bias'): pairs.append((f'transformer.h.{i}.{part}.{kind}',) * 2 + (False,))
         for part in ('attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'):
-            pairs += [(f'transformer.h.{i}.{part}.weight',) * 2 + (True,), (f'transformer.h.{i}.{part}.bias',) * 2 + (False,)]
+            prefix = f'transformer.h.{i}.{part}'
+            pairs += [(f'{prefix}.weight',) * 2 + (True,), (f'{prefix}.bias',) * 2 + (False,)]
     return pairs
 
 def from_gpt2(
     gpt2,  # A transformers `GPT2LMHeadModel`
 ) -> GPT:
     "Our `GPT` with the weights of a transformers `GPT2LMHeadModel`"
-    c = gpt2.config
+    cfg = gpt2.config
     acts = {'gelu_new': 'gelu_tanh', 'gelu_pytorch_tanh': 'gelu_tanh', 'gelu': 'gelu'}
-    if c.activation_function not in acts: raise ValueError(f"activation {c.activation_function!r} has no counterpart here")
-    model = GPT(GPTConfig(vocab_size=c.vocab_size, n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd, block_size=c.n_positions,
-                          mlp=acts[c.activation_function], norm_eps=c.layer_norm_epsilon, tie_word_embeddings=c.tie_word_embeddings))
+    if cfg.activation_function not in acts:
+        raise ValueError(f"activation {cfg.activation_function!r} has no counterpart here")
+    model = GPT(GPTConfig(vocab_size=cfg.vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
+                          block_size=cfg.n_positions, mlp=acts[cfg.activation_function],
+                          norm_eps=cfg.layer_norm_epsilon, tie_word_embeddings=cfg.tie_word_embeddings))
     theirs, ours = gpt2.state_dict(), {}
-    for o, t, transposed in _gpt2_names(c.n_layer): ours[o] = theirs[t].t() if transposed else theirs[t]
-    if not c.tie_word_embeddings: ours['lm_head.weight'] = theirs['lm_head.weight']
+    for our_name, their_name, transposed in _gpt2_names(cfg.n_layer):
+        ours[our_name] = theirs[their_name].t() if transposed else theirs[their_name]
+    if not cfg.tie_word_embeddings: ours['lm_head.weight'] = theirs['lm_head.weight']
     model.load_state_dict(ours, strict=False)
     return model
 
@@ -277,17 +300,22 @@ def to_gpt2(
 ):
     "A transformers `GPT2LMHeadModel` with the weights of `model` (which must use GPT-2's options)"
     from transformers import GPT2Config, GPT2LMHeadModel
-    c = model.config
-    if (c.pos_emb, c.norm, c.bias) != ('learned', 'layernorm', True) or c.mlp == 'swiglu':
-        raise ValueError("to_gpt2 needs GPT-2's options: pos_emb='learned', norm='layernorm', bias=True, mlp='gelu' or 'gelu_tanh'")
-    g = GPT2LMHeadModel(GPT2Config(vocab_size=c.vocab_size, n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd, n_positions=c.block_size,
-                                   activation_function='gelu_new' if c.mlp == 'gelu_tanh' else 'gelu', layer_norm_epsilon=c.norm_eps,
-                                   tie_word_embeddings=c.tie_word_embeddings, resid_pdrop=c.dropout, embd_pdrop=c.dropout, attn_pdrop=c.dropout))
+    cfg = model.config
+    if (cfg.pos_emb, cfg.norm, cfg.bias) != ('learned', 'layernorm', True) or cfg.mlp == 'swiglu':
+        raise ValueError("to_gpt2 needs GPT-2's options: pos_emb='learned', norm='layernorm', bias=True, "
+                         "mlp='gelu' or 'gelu_tanh'")
+    activation = 'gelu_new' if cfg.mlp == 'gelu_tanh' else 'gelu'
+    gpt2_config = GPT2Config(vocab_size=cfg.vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
+                             n_positions=cfg.block_size, activation_function=activation,
+                             layer_norm_epsilon=cfg.norm_eps, tie_word_embeddings=cfg.tie_word_embeddings,
+                             resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout)
+    gpt2 = GPT2LMHeadModel(gpt2_config)
     ours, theirs = model.state_dict(), {}
-    for o, t, transposed in _gpt2_names(c.n_layer): theirs[t] = ours[o].t() if transposed else ours[o]
-    if not c.tie_word_embeddings: theirs['lm_head.weight'] = ours['lm_head.weight']
-    g.load_state_dict(theirs, strict=False)
-    return g.eval()
+    for our_name, their_name, transposed in _gpt2_names(cfg.n_layer):
+        theirs[their_name] = ours[our_name].t() if transposed else ours[our_name]
+    if not cfg.tie_word_embeddings: theirs['lm_head.weight'] = ours['lm_head.weight']
+    gpt2.load_state_dict(theirs, strict=False)
+    return gpt2.eval()
 
 # %% ../nbs/04_model.ipynb #c048
 REMOTE_CODE_FILE = 'modeling_llm_course_gpt.py'
@@ -296,14 +324,18 @@ def remote_code_source() -> str:
     "Source of a standalone modeling file for `GPT`: the classes of this module and the attention they use"
     import inspect
     from llm_course import attention as A, model as M  # the exported modules, whose source files inspect can read
-    objs = [A.causal_mask, A.split_heads, A.merge_heads, A.rope_angles, A.apply_rope, A.fused_attention, A.CausalSelfAttention,
-            M.GPTConfig, M.make_norm, M.mlp_hidden, M.MLP, M.Block, M.make_trunk, M._padding_mask, M.GPT, M.hidden_states, M._forward]
-    header = ('"""GPT model of llm_course, standalone: imports only torch and transformers. Generated by llm_course.model.write_remote_code."""\n'
-              'from __future__ import annotations\nimport math\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n'
+    objs = [A.causal_mask, A.split_heads, A.merge_heads, A.rope_angles, A.apply_rope, A.fused_attention,
+            A.CausalSelfAttention, M.GPTConfig, M.make_norm, M.mlp_hidden, M.MLP, M.Block, M.make_trunk,
+            M._padding_mask, M.GPT, M.hidden_states, M._forward]
+    header = ('"""GPT model of llm_course, standalone: imports only torch and transformers. '
+              'Generated by llm_course.model.write_remote_code."""\n'
+              'from __future__ import annotations\nimport math\nimport torch\nimport torch.nn.functional as F\n'
+              'from torch import nn\n'
               'from transformers import DynamicCache, GenerationMixin, PreTrainedModel, PretrainedConfig\n'
-              'from transformers import initialization as init\nfrom transformers.modeling_outputs import CausalLMOutputWithPast\n\n'
+              'from transformers import initialization as init\n'
+              'from transformers.modeling_outputs import CausalLMOutputWithPast\n\n'
               f'ARCH_OPTIONS = {ARCH_OPTIONS!r}\n\n')
-    return header + '\n\n'.join(inspect.getsource(o) for o in objs) + '\nGPT.forward = _forward\n'
+    return header + '\n\n'.join(inspect.getsource(obj) for obj in objs) + '\nGPT.forward = _forward\n'
 
 def write_remote_code(
     folder:Path,  # Folder written by `save_pretrained`, with its `config.json`
@@ -312,7 +344,46 @@ def write_remote_code(
     import json
     folder = Path(folder)
     (folder/REMOTE_CODE_FILE).write_text(remote_code_source())
-    cfg = json.loads((folder/'config.json').read_text())
-    mod = REMOTE_CODE_FILE[:-3]
-    cfg['auto_map'] = {'AutoConfig': f'{mod}.GPTConfig', 'AutoModelForCausalLM': f'{mod}.GPT'}
-    (folder/'config.json').write_text(json.dumps(cfg, indent=2))
+    config = json.loads((folder/'config.json').read_text())
+    module = REMOTE_CODE_FILE[:-3]
+    config['auto_map'] = {'AutoConfig': f'{module}.GPTConfig', 'AutoModelForCausalLM': f'{module}.GPT'}
+    (folder/'config.json').write_text(json.dumps(config, indent=2))
+
+# %% ../nbs/04_model.ipynb #df4a76ef
+def export_model(
+    model,                # The model to save (the course's `GPT`, or any `PreTrainedModel`)
+    tokenizer_json:Path,  # Its tokenizer's `tokenizer.json` file
+    out:Path,             # Folder to write; a folder already there is replaced
+) -> Path:
+    "Write `model`, its standalone modeling file and the tokenizer in `tokenizer_json` to the folder `out`"
+    out = Path(out)
+    tmp = out.with_name(f'.{out.name}.tmp')
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    write_remote_code(tmp)
+    hf_tokenizer(tokenizer_json).save_pretrained(tmp)
+    replace_dir(tmp, out)
+    return out
+
+# %% ../nbs/04_model.ipynb #a197c5ed
+def model_folder(
+    path:Path,  # A model folder (from `export_model`), or a run folder that holds one in `model/`
+) -> Path:
+    "The model folder at `path`, checked: the model's `config.json` and the tokenizer's `tokenizer.json` are there"
+    folder = Path(path).expanduser()
+    if (folder/'model'/'config.json').exists(): folder = folder/'model'
+    if not (folder/'config.json').exists():
+        raise UsageError(f"--model {path}: no config.json; pass a model folder written by `llm-course pipeline` or "
+                         "`train` (RUN/model), or its run folder")
+    if not (folder/'tokenizer.json').exists():
+        raise UsageError(f"--model {path}: no tokenizer.json beside the model; pass the folder that `export_model` "
+                         "wrote")
+    return folder
+
+def load_model_folder(
+    path:Path,  # A model folder, or the run folder around it
+) -> tuple:
+    "The model and the tokenizer of the model folder at `path`, through transformers' Auto classes"
+    from transformers import AutoTokenizer
+    folder = model_folder(path)
+    return AutoModelForCausalLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)

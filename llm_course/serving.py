@@ -1,4 +1,4 @@
-"""The trained model behind HTTP: `POST /v1/completions` and `/v1/chat/completions` (whole answers or streamed token by token as server-sent events), `GET /v1/models` and `/health`, API keys, request limits, a queue, continuous batching of concurrent requests through the model, and a small chat page; checked with the official `openai` client.
+"""The engine a server runs its model with: a KV cache that rows join and leave, jobs that stream their text and stop at stop strings, and one thread that admits new requests into the running batch at every decoding step; checked token for token against decoding each request alone, and measured.
 
 Docs: https://llm-course.github.io/llm_course/serving.html.md"""
 
@@ -6,26 +6,18 @@ Docs: https://llm-course.github.io/llm_course/serving.html.md"""
 
 # %% ../nbs/09_serving.ipynb #c003
 from __future__ import annotations
-import asyncio, collections, hmac, json, logging, math, os, signal, threading, time, uuid
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Callable, Literal
+import collections, logging, math, os, threading, time
+from dataclasses import dataclass, field
+from typing import Callable
 
 # %% auto #0
-__all__ = ['CHAT_STOP', 'CHAT_PAGE', 'BatchCache', 'TextTail', 'Job', 'QueueFull', 'Engine', 'StreamOptions', 'CompletionRequest',
-           'ChatMessage', 'ChatRequest', 'chat_prompt', 'APIError', 'Service', 'answer', 'make_app', 'AccessLog',
-           'serve']
+__all__ = ['BatchCache', 'TextTail', 'Job', 'QueueFull', 'Engine']
 
 # %% ../nbs/09_serving.ipynb #c004
 import torch
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from pydantic import Field, conlist
-from pydantic.dataclasses import dataclass as pydantic_dataclass
+from fastcore.basics import patch
 from .core import UsageError
-from .generation import next_tokens, quantize_int8
+from .generation import next_tokens
 
 # %% ../nbs/09_serving.ipynb #c009
 class BatchCache:
@@ -37,24 +29,39 @@ class BatchCache:
         self.k, self.v, self.mask = [], [], mask
     def get_seq_length(self, layer_idx:int=0) -> int: return self.k[layer_idx].shape[2] if self.k else 0
     def update(self, k:torch.Tensor, v:torch.Tensor, layer_idx:int, *args, **kwargs):
-        if layer_idx == len(self.k): self.k.append(k); self.v.append(v)
-        else: self.k[layer_idx] = torch.cat([self.k[layer_idx], k], 2); self.v[layer_idx] = torch.cat([self.v[layer_idx], v], 2)
+        if layer_idx == len(self.k):
+            self.k.append(k)
+            self.v.append(v)
+        else:
+            self.k[layer_idx] = torch.cat([self.k[layer_idx], k], 2)
+            self.v[layer_idx] = torch.cat([self.v[layer_idx], v], 2)
         return self.k[layer_idx], self.v[layer_idx]
     def grow(self):
         "Mark one more real position in every row: the tokens about to go through the model"
         self.mask = torch.nn.functional.pad(self.mask, (0, 1), value=1)
-    def keep(self, rows:torch.Tensor):
-        "Keep only batch `rows`, dropping the columns that are padding in all of them"
-        mask = self.mask[rows]; start = int((mask.cumsum(1) == 0).sum(1).min())
-        self.mask, self.k, self.v = mask[:, start:], [t[rows, :, start:] for t in self.k], [t[rows, :, start:] for t in self.v]
-    def join(self, other:'BatchCache'):
-        "Append `other`'s rows, left-padding whichever is shorter (zeros in the cache, 0 in the mask)"
-        if self.mask is None: self.k, self.v, self.mask = other.k, other.v, other.mask; return
-        S = max(self.mask.shape[1], other.mask.shape[1])
-        pad = lambda t, dim: torch.nn.functional.pad(t, (0, 0) * (t.dim() - 1 - dim) + (S - t.shape[dim], 0))
-        self.k = [torch.cat([pad(a, 2), pad(b, 2)]) for a, b in zip(self.k, other.k)]
-        self.v = [torch.cat([pad(a, 2), pad(b, 2)]) for a, b in zip(self.v, other.v)]
-        self.mask = torch.cat([pad(self.mask, 1), pad(other.mask, 1)])
+
+# %% ../nbs/09_serving.ipynb #3cc0a275
+@patch
+def join(self:BatchCache, other:BatchCache):
+    "Append `other`'s rows, left-padding whichever is shorter (zeros in the cache, 0 in the mask)"
+    if self.mask is None:
+        self.k, self.v, self.mask = other.k, other.v, other.mask
+        return
+    S = max(self.mask.shape[1], other.mask.shape[1])
+    pad = lambda t, dim: torch.nn.functional.pad(t, (0, 0) * (t.dim() - 1 - dim) + (S - t.shape[dim], 0))
+    self.k = [torch.cat([pad(a, 2), pad(b, 2)]) for a, b in zip(self.k, other.k)]
+    self.v = [torch.cat([pad(a, 2), pad(b, 2)]) for a, b in zip(self.v, other.v)]
+    self.mask = torch.cat([pad(self.mask, 1), pad(other.mask, 1)])
+
+# %% ../nbs/09_serving.ipynb #eccc15d3
+@patch
+def keep(self:BatchCache, rows:torch.Tensor):
+    "Keep only batch `rows`, dropping the columns that are padding in all of them"
+    mask = self.mask[rows]
+    start = int((mask.cumsum(1) == 0).sum(1).min())   # the first column that is real in some row kept
+    self.mask = mask[:, start:]
+    self.k = [t[rows, :, start:] for t in self.k]
+    self.v = [t[rows, :, start:] for t in self.v]
 
 # %% ../nbs/09_serving.ipynb #c011
 class TextTail:
@@ -65,24 +72,39 @@ class TextTail:
         stop:list[str]=(),  # Strings that end the text, not included in it; empty ones are ignored
     ):
         self.tok, self.stop, self.ids = tokenizer, [s for s in stop if s], []
-        self.start = self.read = 0   # tokens before `read` are in `text`; decoding starts at `start` to give them context
-        self.text, self.sent = '', 0 # the text of whole characters so far, and how much of it has gone out
+        self.start = self.read = 0    # tokens before `read` are in `text`; decoding starts at `start` for context
+        self.text, self.sent = '', 0  # the text of whole characters so far, and how much of it has gone out
     def _new_text(self) -> str:
         "The text of the tokens from `read` on, decoded after those from `start` (a short window, not the whole row)"
         known = self.tok.decode(self.ids[self.start:self.read], skip_special_tokens=True)
         return self.tok.decode(self.ids[self.start:], skip_special_tokens=True)[len(known):]
     def push(self, token:int) -> tuple[str, bool]:
         "Add `token`; return the text that is now final, and whether a stop string ended the text"
-        self.ids.append(token); new = self._new_text()
-        if new and not new.endswith('\ufffd'): self.text += new; self.start, self.read = self.read, len(self.ids)
+        self.ids.append(token)
+        new = self._new_text()
+        if new and not new.endswith('\ufffd'):
+            self.text += new
+            self.start, self.read = self.read, len(self.ids)
         hits = [i for i in (self.text.find(s, self.sent) for s in self.stop) if i >= 0]
-        if hits: end = min(hits); delta = self.text[self.sent:end]; self.sent = end; return delta, True
+        if hits:
+            end = min(hits)
+            delta = self.text[self.sent:end]
+            self.sent = end
+            return delta, True
         hold = max([k for s in self.stop for k in range(1, len(s)) if self.text.endswith(s[:k])], default=0)
-        delta = self.text[self.sent:len(self.text) - hold]; self.sent += len(delta); return delta, False
-    def flush(self) -> str:
-        "The text held back, once no more tokens will come"
-        self.text += self._new_text(); self.start = self.read = len(self.ids)
-        delta = self.text[self.sent:]; self.sent = len(self.text); return delta
+        delta = self.text[self.sent:len(self.text) - hold]
+        self.sent += len(delta)
+        return delta, False
+
+# %% ../nbs/09_serving.ipynb #eb625801
+@patch
+def flush(self:TextTail) -> str:
+    "The text held back, once no more tokens will come"
+    self.text += self._new_text()
+    self.start = self.read = len(self.ids)
+    delta = self.text[self.sent:]
+    self.sent = len(self.text)
+    return delta
 
 # %% ../nbs/09_serving.ipynb #c013
 @dataclass
@@ -110,465 +132,175 @@ class Engine:
         max_batch:int=16,  # Most jobs decoded together, at least 1
         max_queue:int=64,  # Most jobs waiting beyond those; `submit` raises `QueueFull` past that
     ):
-        if max_batch < 1 or max_queue < 0: raise UsageError(f"max_batch={max_batch}, max_queue={max_queue}: need max_batch >= 1 and max_queue >= 0")
+        if max_batch < 1 or max_queue < 0:
+            raise UsageError(f"max_batch={max_batch}, max_queue={max_queue}: need max_batch >= 1 and max_queue >= 0")
         self.model, self.tok, self.max_batch, self.max_queue = model.eval(), tokenizer, max_batch, max_queue
         self.device = next(model.parameters()).device
         self.eos = tokenizer.eos_token_id
         self.waiting, self.cv, self.closed = collections.deque(), threading.Condition(), False
-        self.rows:list[dict] = []
-        self.active = 0            # jobs taken from the queue and not yet ended (admitted rows, and those being admitted)
+        self.rows:list[_Row] = []
+        self.active = 0   # jobs taken from the queue and not yet ended (admitted rows, and those being admitted)
         self.thread = threading.Thread(target=self._loop, name='llm-course-engine', daemon=True)
         self.stats = collections.Counter()
 
-    def start(self) -> 'Engine': self.thread.start(); return self
-    def submit(self, jobs:list[Job]):
-        "Queue `jobs` (all or none); `QueueFull` when they do not fit"
-        with self.cv:
-            if self.closed: raise QueueFull("the server is shutting down")
-            if len(self.waiting) + len(jobs) > self.max_queue + self.max_batch - self.active:
-                raise QueueFull(f"{len(self.waiting)} requests are waiting and {self.active} running (max_queue={self.max_queue}, max_batch={self.max_batch})")
-            self.waiting.extend(jobs); self.cv.notify()
+    def start(self) -> 'Engine':
+        "Start the engine's thread"
+        self.thread.start()
+        return self
     def close(self, timeout:float|None=None):
         "Finish the running and waiting jobs, then stop the thread"
-        with self.cv: self.closed = True; self.cv.notify()
+        with self.cv:
+            self.closed = True
+            self.cv.notify()
         if self.thread.is_alive(): self.thread.join(timeout)
     @property
     def load(self) -> dict: return {'running': self.active, 'waiting': len(self.waiting)}
 
+# %% ../nbs/09_serving.ipynb #46bfc02e
+@patch
+def _loop(self:Engine):
+    "The engine's thread: turns until closed"
+    while (admit := self._take()) is not None:
+        try: self._turn(admit)
+        except Exception as e:
+            logging.getLogger('llm_course.serving').exception('engine step failed')
+            running = [row.job for row in self.rows]
+            not_admitted = [job for job in admit if all(job is not other for other in running)]
+            for job in running + not_admitted:
+                job.emit({'error': f'internal error: {e!r}', 'type': 'server_error'})
+            self.rows = []
+            self.stats['failed'] += 1
+            with self.cv: self.active = 0
+
+# %% ../nbs/09_serving.ipynb #24b3f0ef
+@patch
+def _take(self:Engine) -> collections.deque|None:
+    "Wait for work; the waiting jobs the batch has room for (None: the engine is closed and has nothing left)"
+    with self.cv:
+        while not self.waiting and not self.rows and not self.closed: self.cv.wait()
+        if self.closed and not self.waiting and not self.rows: return None
+        room = min(len(self.waiting), self.max_batch - self.active)
+        admit = collections.deque(self.waiting.popleft() for _ in range(room))
+        self.active += len(admit)
+    return admit
+
+# %% ../nbs/09_serving.ipynb #644f1a69
+@patch
+def _turn(self:Engine, admit:collections.deque):
+    "Admit the jobs in `admit`, then run one step of the batch"
+    if not self.rows: self.cache = BatchCache()
+    while admit:
+        job = admit[0]
+        if job.cancelled:
+            self._ended(1)
+            self.stats['cancelled'] += 1
+        else:
+            self._admit(job)
+            self.stats['admitted'] += 1
+        admit.popleft()
+    self._retire()
+    if self.rows:
+        self._step()
+        self.stats['steps'] += 1
+        self._retire()
+
+# %% ../nbs/09_serving.ipynb #55a3aa36
+@patch
+def submit(self:Engine, jobs:list[Job]):
+    "Queue `jobs` (all or none); `QueueFull` when they do not fit"
+    with self.cv:
+        if self.closed: raise QueueFull("the server is shutting down")
+        if len(self.waiting) + len(jobs) > self.max_queue + self.max_batch - self.active:
+            raise QueueFull(f"{len(self.waiting)} requests are waiting and {self.active} running "
+                            f"(max_queue={self.max_queue}, max_batch={self.max_batch})")
+        self.waiting.extend(jobs)
+        self.cv.notify()
+
+# %% ../nbs/09_serving.ipynb #e119bdf2
+@dataclass
+class _Row:
+    "A job in the running batch: what the engine keeps about it between steps"
+    job:Job                   # The job
+    tail:TextTail             # Its text so far, cut at its stop strings
+    gen:torch.Generator       # Its own random generator
+    pos:int                   # Position of its next token
+    n:int = 0                 # Tokens it has generated
+    token:int|None = None     # Its newest token, the next step's input
+    finish:str|None = None    # Why it ended: 'stop' or 'length' (None: still running)
+
+# %% ../nbs/09_serving.ipynb #66bcf050
+@patch
+def _advance(self:Engine, row:_Row, logits:torch.Tensor):
+    "Sample `row`'s next token with its job's settings (temperature 0: greedy), stream its text, mark it finished"
+    job = row.job
+    row.token = int(next_tokens(logits[None].float(), job.temperature == 0, job.temperature, top_p=job.top_p,
+                                generator=row.gen))
+    row.n += 1
+    if row.token == self.eos:
+        row.finish = 'stop'
+        return
+    delta, stopped = row.tail.push(row.token)
+    if delta: job.emit({'text': delta, 'tokens': row.n})
+    if stopped: row.finish = 'stop'
+    elif row.n >= job.max_tokens: row.finish = 'length'
+
 # %% ../nbs/09_serving.ipynb #c017
+@patch
 @torch.no_grad()
 def _admit(self:Engine, job:Job):
     "Prefill `job`'s prompt, sample its first token, and add it to the running batch"
-    ids = torch.tensor([job.ids], device=self.device); cache = BatchCache(torch.ones_like(ids))
+    ids = torch.tensor([job.ids], device=self.device)
+    cache = BatchCache(torch.ones_like(ids))
     logits = self.model(ids, past_key_values=cache, use_cache=True).logits[:, -1]
-    gen = torch.Generator().manual_seed(job.seed if job.seed is not None else int.from_bytes(os.urandom(4), 'little'))
-    row = {'job': job, 'tail': TextTail(self.tok, job.stop), 'gen': gen, 'pos': len(job.ids), 'n': 0}
-    self.cache.join(cache); self.rows.append(row); self._advance(row, logits[0])
+    seed = job.seed if job.seed is not None else int.from_bytes(os.urandom(4), 'little')
+    row = _Row(job, TextTail(self.tok, job.stop), torch.Generator().manual_seed(seed), pos=len(job.ids))
+    self.cache.join(cache)
+    self.rows.append(row)
+    self._advance(row, logits[0])
 
-def _sample(self:Engine, row:dict, logits:torch.Tensor) -> int:
-    "`row`'s next token, with its job's settings (temperature 0: greedy) and its own generator"
-    job = row['job']
-    return int(next_tokens(logits[None].float(), job.temperature == 0, job.temperature, top_p=job.top_p, generator=row['gen']))
-
-def _advance(self:Engine, row:dict, logits:torch.Tensor):
-    "Sample `row`'s next token, stream its text, and mark it finished when it is"
-    job, token = row['job'], _sample(self, row, logits)
-    row['token'], row['n'] = token, row['n'] + 1
-    if token == self.eos: row['finish'] = 'stop'; return
-    delta, stopped = row['tail'].push(token)
-    if delta: job.emit({'text': delta, 'tokens': row['n']})
-    if stopped: row['finish'] = 'stop'
-    elif row['n'] >= job.max_tokens: row['finish'] = 'length'
-
+# %% ../nbs/09_serving.ipynb #f094a762
+@patch
 @torch.no_grad()
 def _step(self:Engine):
     "One token more for every running row"
-    x = torch.tensor([[r['token']] for r in self.rows], device=self.device)
-    pos = torch.tensor([[r['pos']] for r in self.rows], device=self.device)
+    tokens = torch.tensor([[row.token] for row in self.rows], device=self.device)
+    positions = torch.tensor([[row.pos] for row in self.rows], device=self.device)
     self.cache.grow()
-    logits = self.model(x, attention_mask=self.cache.mask, position_ids=pos, past_key_values=self.cache, use_cache=True).logits[:, -1]
-    for r, l in zip(self.rows, logits): r['pos'] += 1; self._advance(r, l)
+    out = self.model(tokens, attention_mask=self.cache.mask, position_ids=positions, past_key_values=self.cache,
+                     use_cache=True)
+    for row, logits in zip(self.rows, out.logits[:, -1]):
+        row.pos += 1
+        self._advance(row, logits)
 
+# %% ../nbs/09_serving.ipynb #1cbaf6d0
+@patch
+def _end(self:Engine, row:_Row, now:float) -> bool:
+    "Send `row`'s last event if it has ended (finished, cancelled or overdue); whether it has"
+    job = row.job
+    if job.cancelled: self.stats['cancelled'] += 1
+    elif now > job.deadline:
+        self.stats['timeout'] += 1
+        job.emit({'error': 'the request took longer than the server allows (timeout)', 'type': 'timeout'})
+    elif row.finish is not None:
+        rest = row.tail.flush() if row.finish == 'length' or row.token == self.eos else ''
+        if rest: job.emit({'text': rest, 'tokens': row.n})
+        self.stats['done'] += 1   # counted before the event: the client may look at once
+        job.emit({'done': row.finish, 'tokens': row.n})
+    else: return False
+    return True
+
+# %% ../nbs/09_serving.ipynb #df8c4bfe
+@patch
 def _retire(self:Engine):
-    "Send the end of every finished, cancelled or overdue row and take it out of the batch"
-    now, keep = time.monotonic(), []
-    for i, r in enumerate(self.rows):
-        job = r['job']
-        if job.cancelled: self.stats['cancelled'] += 1
-        elif now > job.deadline: self.stats['timeout'] += 1; job.emit({'error': 'the request took longer than the server allows (timeout)', 'type': 'timeout'})
-        elif 'finish' in r:
-            rest = r['tail'].flush() if r['finish'] == 'length' or r['token'] == self.eos else ''
-            if rest: job.emit({'text': rest, 'tokens': r['n']})
-            self.stats['done'] += 1; job.emit({'done': r['finish'], 'tokens': r['n']})   # counted first: the client may look at once
-        else: keep.append(i); continue
-    if len(keep) < len(self.rows):
-        self._ended(len(self.rows) - len(keep)); self.rows = [self.rows[i] for i in keep]
-        if keep: self.cache.keep(torch.tensor(keep, device=self.device))
+    "Take every row that has ended out of the batch and out of the cache"
+    now = time.monotonic()
+    keep = [i for i, row in enumerate(self.rows) if not self._end(row, now)]
+    if len(keep) == len(self.rows): return
+    self._ended(len(self.rows) - len(keep))
+    self.rows = [self.rows[i] for i in keep]
+    if keep: self.cache.keep(torch.tensor(keep, device=self.device))
 
+@patch
 def _ended(self:Engine, n:int):
+    "Count `n` jobs as no longer active"
     with self.cv: self.active -= n
-
-def _loop(self:Engine):
-    while True:
-        with self.cv:
-            while not self.waiting and not self.rows and not self.closed: self.cv.wait()
-            if self.closed and not self.waiting and not self.rows: return
-            admit = collections.deque(self.waiting.popleft() for _ in range(min(len(self.waiting), self.max_batch - self.active)))
-            self.active += len(admit)
-        try:
-            if not self.rows: self.cache = BatchCache()
-            while admit:
-                job = admit[0]
-                if job.cancelled: self._ended(1); self.stats['cancelled'] += 1
-                else: self._admit(job); self.stats['admitted'] += 1
-                admit.popleft()
-            self._retire()
-            if self.rows: self._step(); self.stats['steps'] += 1; self._retire()
-        except Exception as e:   # a bug, not bad input: tell every job in hand, keep serving the next ones
-            logging.getLogger('llm_course.serving').exception('engine step failed')
-            for job in [r['job'] for r in self.rows] + [j for j in admit if all(r['job'] is not j for r in self.rows)]:
-                job.emit({'error': f'internal error: {e!r}', 'type': 'server_error'})
-            self.rows = []; self.stats['failed'] += 1
-            with self.cv: self.active = 0
-
-Engine._admit, Engine._advance, Engine._step, Engine._retire, Engine._ended, Engine._loop = _admit, _advance, _step, _retire, _ended, _loop
-
-# %% ../nbs/09_serving.ipynb #c023
-@pydantic_dataclass(kw_only=True)
-class StreamOptions:
-    "Options of a streamed reply"
-    include_usage:bool = False   # Send one more chunk before `[DONE]`, with the request's token counts (`usage`)
-
-@pydantic_dataclass(kw_only=True)
-class _Sampling:
-    "The fields that completions and chat requests share"
-    model:str                                   # Id of the model to use (`GET /v1/models` lists it)
-    max_tokens:int|None = Field(None, ge=1)     # Most tokens per choice (default: completions 16; chat: all that fit)
-    temperature:float = Field(1.0, ge=0, le=2)  # Sampling temperature, 0 to 2 (0: greedy)
-    top_p:float = Field(1.0, gt=0, le=1)        # Nucleus sampling: the most likely tokens with this much probability
-    n:int = Field(1, ge=1, le=16)               # Choices to generate for each prompt, 1 to 16
-    stop:str|conlist(str, max_length=4)|None = None   # One string or up to four that end the text (not returned)
-    seed:int|None = None                        # Makes sampling repeatable: choice j samples with seed + j
-    stream:bool = False                         # Send the text as server-sent events while it is generated
-    stream_options:StreamOptions|None = None    # Options of the stream (with `stream`)
-
-@pydantic_dataclass(kw_only=True)
-class CompletionRequest(_Sampling):
-    "The body of `POST /v1/completions`"
-    prompt:str|list[str] = Field(min_length=1)   # Text to continue, or a list of texts (`n` choices each); not empty
-
-# show_doc's docments reads a class's own source only, and follows `__delwrap__` to the inherited fields
-CompletionRequest.__delwrap__ = _Sampling
-
-@pydantic_dataclass(kw_only=True)
-class ChatMessage:
-    "One message of a chat"
-    role:Literal['system', 'user', 'assistant', 'developer']  # Who wrote it ('developer': the newer 'system')
-    content:str                                                # Its text
-
-@pydantic_dataclass(kw_only=True)
-class ChatRequest(_Sampling):
-    "The body of `POST /v1/chat/completions`"
-    messages:list[ChatMessage] = Field(min_length=1)    # The conversation so far, oldest first; not empty
-    max_completion_tokens:int|None = Field(None, ge=1)  # Most tokens per choice; the newer `max_tokens`, used first
-
-ChatRequest.__delwrap__ = _Sampling   # as for `CompletionRequest`: docments shows the inherited fields' comments too
-
-# %% ../nbs/09_serving.ipynb #c025
-CHAT_STOP = '\n\n### '
-
-def chat_prompt(
-    messages:list[dict],  # The chat: dicts with `role` and `content`, oldest first
-    tokenizer,            # The model's tokenizer; its chat template is used when it has one
-) -> tuple[str, list[str]]:
-    "The prompt text for a chat, and the stop strings its layout needs"
-    if getattr(tokenizer, 'chat_template', None):
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True), []
-    from llm_course.finetuning import PROMPT_INTRO
-    system = ' '.join(m['content'] for m in messages if m['role'] in ('system', 'developer')) or PROMPT_INTRO
-    text = system
-    for m in messages:
-        if m['role'] == 'user': text += f"\n\n### Instruction:\n{m['content']}\n\n### Response:\n"
-        elif m['role'] == 'assistant': text += m['content']
-    if messages[-1]['role'] != 'user': text += "\n\n### Response:\n"
-    return text, [CHAT_STOP]
-
-# %% ../nbs/09_serving.ipynb #c029
-class APIError(Exception):
-    "An error answered with `status` and an OpenAI-style body"
-    def __init__(
-        self,
-        status:int,                        # HTTP status code
-        message:str,                       # What went wrong, and how to fix it, for the client
-        type:str='invalid_request_error',  # OpenAI's error type, e.g. 'rate_limit_exceeded', 'timeout', 'server_error'
-        param:str|None=None,               # The request field at fault
-        code:str|None=None,                # OpenAI's error code, e.g. 'model_not_found', 'context_length_exceeded'
-        headers:dict|None=None,            # Extra response headers, e.g. `Retry-After`
-    ):
-        super().__init__(message); self.status, self.body, self.headers = status, {'error': {'message': message, 'type': type, 'param': param, 'code': code}}, headers
-
-def _error_response(e:APIError) -> JSONResponse: return JSONResponse(e.body, e.status, headers=e.headers)
-
-def _http_error(request, exc:HTTPException) -> JSONResponse:
-    "Starlette's own errors (unknown path, wrong method, a body that is not JSON) in the same shape"
-    return _error_response(APIError(exc.status_code, str(exc.detail), headers=getattr(exc, 'headers', None)))
-
-def _validation_error(request, exc:RequestValidationError) -> JSONResponse:
-    errs = exc.errors(); first = errs[0] if errs else {}
-    param = '.'.join(str(p) for p in first.get('loc', ())[1:]) or None
-    msg = '; '.join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}" for e in errs)
-    return _error_response(APIError(422, msg, param=param, code='invalid_value'))
-
-# %% ../nbs/09_serving.ipynb #c031
-def _now() -> int: return int(time.time())
-
-@dataclass
-class Service:
-    "What the HTTP routes share"
-    engine:Engine              # Runs the jobs
-    tokenizer:object           # The model's tokenizer: encodes the prompts
-    name:str                   # The served model's id
-    block:int                  # Its context in tokens
-    api_key:str|None = None    # Key clients must send as `Authorization: Bearer KEY` (None: open)
-    timeout:float = 120.0      # Seconds a request may take, waiting included
-
-    def auth(self, request:Request):
-        "401 unless the request carries the API key (when there is one)"
-        if self.api_key is None: return
-        if not hmac.compare_digest(request.headers.get('authorization', '').encode(), f'Bearer {self.api_key}'.encode()):
-            raise APIError(401, 'Incorrect or missing API key: send the header "Authorization: Bearer KEY".', code='invalid_api_key')
-
-    def jobs_for(self, req:_Sampling, prompts:list[str], extra_stop:list[str], max_tokens:int|None, emitter) -> tuple[list[Job], int]:
-        "The jobs for `req` (the i-th reporting through `emitter(i)`), and the number of prompt tokens"
-        if req.model != self.name: raise APIError(404, f"The model '{req.model}' does not exist; this server has '{self.name}' (GET /v1/models).", param='model', code='model_not_found')
-        stop = ([req.stop] if isinstance(req.stop, str) else list(req.stop or [])) + extra_stop
-        encoded = [self.tokenizer(p, add_special_tokens=False)['input_ids'] or [self.tokenizer.eos_token_id] for p in prompts]
-        jobs, deadline = [], time.monotonic() + self.timeout
-        for ids in encoded:
-            want = max_tokens or self.block - len(ids)
-            if len(ids) + want > self.block or want < 1:
-                asked = f"max_tokens={want} more" if max_tokens else "room for at least one more"
-                raise APIError(400, f"This model's maximum context length is {self.block} tokens; the prompt has {len(ids)} and asks for {asked}. "
-                               "Shorten the prompt or lower max_tokens.", param='max_tokens', code='context_length_exceeded')
-            jobs += [Job(ids, want, emitter(len(jobs) + j), req.temperature, req.top_p, stop, None if req.seed is None else req.seed + j, deadline)
-                     for j in range(req.n)]
-        return jobs, sum(map(len, encoded))
-
-# %% ../nbs/09_serving.ipynb #c033
-class _Reply:
-    "The events of a request's jobs, read on the event loop"
-    def __init__(self): self.loop, self.queue, self.n = asyncio.get_running_loop(), asyncio.Queue(), 0
-    def emitter(self, i:int): return lambda e: self.loop.call_soon_threadsafe(self.queue.put_nowait, (i, e))
-    async def events(self, request:Request):
-        "(job index, event) until every job has ended; stops early if the client disconnects"
-        left = self.n
-        while left:
-            try: i, e = await asyncio.wait_for(self.queue.get(), 0.5)
-            except asyncio.TimeoutError:
-                if await request.is_disconnected(): return
-                continue
-            if 'done' in e or 'error' in e: left -= 1
-            yield i, e
-
-async def answer(
-    self:Service,
-    request:Request,       # The HTTP request: tells when the client goes away, and keeps the usage for the access log
-    req:_Sampling,         # Its validated body
-    prompts:list[str],     # The prompt texts, `req.n` choices each
-    extra_stop:list[str],  # Stop strings added to `req.stop` (those the chat layout needs)
-    max_tokens,            # Most tokens per choice (None: as many as fit in the context)
-    chat:bool,             # Answer as `/v1/chat/completions` does, else as `/v1/completions`
-):
-    "Run `req`'s jobs; the whole reply as a dict, or a `StreamingResponse` of server-sent events"
-    reply = _Reply()
-    jobs, prompt_tokens = self.jobs_for(req, prompts, extra_stop, max_tokens, reply.emitter); reply.n = len(jobs)
-    try: self.engine.submit(jobs)
-    except QueueFull as e: raise APIError(429, f"The server is busy: {e}. Retry later.", 'rate_limit_exceeded', headers={'Retry-After': '1'})
-    head = {'id': f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}", 'object': 'chat.completion' if chat else 'text_completion',
-            'created': _now(), 'model': self.name}
-    request.state.usage = usage = {'prompt_tokens': prompt_tokens * req.n, 'completion_tokens': 0, 'total_tokens': 0}
-    sent = [0] * len(jobs)   # tokens each job has generated so far: a client that leaves early is counted for what it got
-    def count(i, e):
-        if 'tokens' in e:
-            sent[i] = e['tokens']; usage['completion_tokens'] = sum(sent); usage['total_tokens'] = usage['prompt_tokens'] + usage['completion_tokens']
-    if req.stream: return StreamingResponse(_stream(request, reply, jobs, head, chat, req, count), media_type='text/event-stream',
-                                            headers={'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no'})
-    texts, finish = [''] * len(jobs), [None] * len(jobs)
-    try:
-        async for i, e in reply.events(request):
-            if 'error' in e: raise APIError(504 if e.get('type') == 'timeout' else 500, e['error'], e.get('type', 'server_error'))
-            texts[i] += e.get('text', ''); count(i, e); finish[i] = e.get('done', finish[i])
-    finally:
-        for j in jobs: j.cancelled = True   # no-op for finished jobs; stops the rest (client gone, or an error)
-    content = (lambda t: {'message': {'role': 'assistant', 'content': t}}) if chat else (lambda t: {'text': t})
-    return {**head, 'choices': [{'index': i, **content(t), 'logprobs': None, 'finish_reason': f} for i, (t, f) in enumerate(zip(texts, finish))],
-            'usage': usage}
-Service.answer = answer
-
-# %% ../nbs/09_serving.ipynb #c035
-def make_app(
-    model_dir:Path,         # Model folder from `export_model`; its name (RUN for RUN/model) is the served model's id
-    api_key:str|None=None,  # Key clients must send as `Authorization: Bearer KEY` (None: open)
-    max_batch:int=16,       # Requests decoded together
-    max_queue:int=64,       # Requests that may wait beyond those; more get 429
-    timeout:float=120.0,    # Seconds a request may take, waiting included (then 504)
-    model=None,             # A model already in memory, served instead of loading `model_dir`'s
-    tokenizer=None,         # Its tokenizer (with `model`)
-    int8:bool=False,        # Serve the int8 (dynamically quantized) model, on the CPU
-) -> FastAPI:
-    "A FastAPI app serving the model folder `model_dir` with the OpenAI completions and chat API"
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    model_dir = Path(model_dir)
-    if model is None:
-        if not (model_dir/'config.json').exists(): raise UsageError(f"--model {model_dir}: no config.json; pass a model folder such as RUN/model")
-        model, tokenizer = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
-    if int8: model = quantize_int8(model)
-    name = model_dir.name if model_dir.name != 'model' else model_dir.parent.name or 'model'
-    srv = Service(Engine(model, tokenizer, max_batch, max_queue), tokenizer, name, model.config.block_size, api_key, timeout)
-
-    async def lifespan(app):
-        srv.engine.start(); yield
-        await asyncio.to_thread(srv.engine.close, 30)
-    app = FastAPI(title='llm_course server', lifespan=lifespan)
-    app.state.engine, app.state.model_name = srv.engine, name
-    app.add_exception_handler(APIError, lambda request, e: _error_response(e))
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    key = [Depends(srv.auth)]
-
-    @app.get('/health')
-    def health(): return {'status': 'ok', 'model': name, **srv.engine.load, **{k: srv.engine.stats[k] for k in ('done', 'cancelled', 'timeout', 'failed')}}
-
-    @app.get('/v1/models', dependencies=key)
-    def models(): return {'object': 'list', 'data': [{'id': name, 'object': 'model', 'created': _now(), 'owned_by': 'llm_course'}]}
-
-    @app.get('/', response_class=HTMLResponse)
-    def page(): return CHAT_PAGE
-
-    @app.post('/v1/completions', dependencies=key)
-    async def completions(req:CompletionRequest, request:Request):
-        return await srv.answer(request, req, [req.prompt] if isinstance(req.prompt, str) else req.prompt, [], req.max_tokens or 16, chat=False)
-
-    @app.post('/v1/chat/completions', dependencies=key)
-    async def chat_completions(req:ChatRequest, request:Request):
-        text, stop = chat_prompt([asdict(m) for m in req.messages], tokenizer)
-        return await srv.answer(request, req, [text], stop, req.max_completion_tokens or req.max_tokens, chat=True)
-    return app
-
-# %% ../nbs/09_serving.ipynb #c037
-def _sse(obj) -> str: return f"data: {json.dumps(obj)}\n\n"
-
-async def _stream(request, reply:_Reply, jobs:list[Job], head:dict, chat:bool, req, count):
-    head = {**head, 'object': 'chat.completion.chunk' if chat else 'text_completion'}
-    def chunk(i, text=None, finish=None, first=False):
-        if chat: delta = {'role': 'assistant', 'content': ''} if first else ({'content': text} if text is not None else {})
-        c = {'index': i, 'delta': delta} if chat else {'index': i, 'text': text or ''}
-        return {**head, 'choices': [{**c, 'logprobs': None, 'finish_reason': finish}]}
-    try:
-        if chat:
-            for i in range(len(jobs)): yield _sse(chunk(i, first=True))
-        async for i, e in reply.events(request):
-            count(i, e)
-            if 'text' in e: yield _sse(chunk(i, e['text']))
-            elif 'done' in e: yield _sse(chunk(i, finish=e['done']))
-            else: yield _sse({'error': {'message': e['error'], 'type': e.get('type', 'server_error'), 'param': None, 'code': None}})
-        if req.stream_options and req.stream_options.include_usage: yield _sse({**head, 'choices': [], 'usage': request.state.usage})
-        yield 'data: [DONE]\n\n'
-    finally:
-        for j in jobs: j.cancelled = True
-
-# %% ../nbs/09_serving.ipynb #c039
-CHAT_PAGE = r"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>llm_course chat</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}
-#log{border:1px solid #ccc;border-radius:6px;padding:.5rem;min-height:12rem;max-height:60vh;overflow-y:auto}
-.msg{white-space:pre-wrap;margin:.4rem 0;padding:.4rem .6rem;border-radius:6px}
-.user{background:#e8ecff}.assistant{background:#f3f3f3}
-form{display:flex;gap:.5rem;margin-top:.5rem} #text{flex:1;padding:.4rem}
-#status{color:#555;font-size:.9em;min-height:1.2em;margin-top:.3rem}
-</style></head><body>
-<h1>llm_course chat</h1>
-<p><label>Model <select id="model"></select></label>
-<label>API key <input id="key" type="password" size="14"></label>
-<label>Max tokens <input id="max" type="number" min="1" placeholder="auto" style="width:5em"></label></p>
-<div id="log" aria-live="polite"></div>
-<form id="form"><input id="text" autocomplete="off" placeholder="Ask something" required><button id="send">Send</button></form>
-<div id="status"></div>
-<script>
-const $ = id => document.getElementById(id), history = [];
-$('key').value = localStorage.getItem('llm_course_key') || '';
-const headers = () => Object.assign({'Content-Type': 'application/json'}, $('key').value ? {Authorization: 'Bearer ' + $('key').value} : {});
-async function loadModels() {
-  const r = await fetch('/v1/models', {headers: headers()});
-  if (!r.ok) { $('status').textContent = r.status === 401 ? 'Enter the API key' : 'Error ' + r.status; return; }
-  $('model').innerHTML = '';
-  for (const m of (await r.json()).data) $('model').add(new Option(m.id, m.id));
-  $('status').textContent = 'Ready';
-}
-$('key').addEventListener('change', () => { localStorage.setItem('llm_course_key', $('key').value); loadModels(); });
-function add(role, text) {
-  const d = document.createElement('div'); d.className = 'msg ' + role; d.textContent = text; $('log').append(d); return d;
-}
-$('form').addEventListener('submit', async ev => {
-  ev.preventDefault();
-  const text = $('text').value.trim(); if (!text) return;
-  $('text').value = ''; add('user', text); history.push({role: 'user', content: text});
-  const out = add('assistant', ''); $('send').disabled = true; $('status').textContent = 'Generating...';
-  const body = {model: $('model').value, messages: history, stream: true};
-  if ($('max').value) body.max_tokens = +$('max').value;
-  try {
-    const r = await fetch('/v1/chat/completions', {method: 'POST', headers: headers(), body: JSON.stringify(body)});
-    if (!r.ok) { const e = await r.json(); throw new Error(e.error ? e.error.message : r.statusText); }
-    const reader = r.body.getReader(), dec = new TextDecoder(); let buf = '', finished = false;
-    while (!finished) {
-      const {value, done} = await reader.read(); if (done) break;
-      buf += dec.decode(value, {stream: true});
-      const events = buf.split('\n\n'); buf = events.pop();
-      for (const e of events) {
-        const data = e.replace(/^data: /, '');
-        if (data === '[DONE]') { finished = true; break; }
-        const msg = JSON.parse(data);
-        if (msg.error) throw new Error(msg.error.message);
-        const delta = msg.choices.length ? msg.choices[0].delta : {};
-        if (delta.content) out.textContent += delta.content;
-      }
-      $('log').scrollTop = $('log').scrollHeight;
-    }
-    history.push({role: 'assistant', content: out.textContent}); $('status').textContent = 'Done';
-  } catch (e) { $('status').textContent = 'Error: ' + e.message; history.pop(); out.remove(); }
-  finally { $('send').disabled = false; $('text').focus(); }
-});
-loadModels();
-</script></body></html>
-"""
-
-# %% ../nbs/09_serving.ipynb #c058
-class AccessLog:
-    "ASGI middleware: one JSON line per HTTP request on the `llm_course.serving.access` logger"
-    def __init__(
-        self,
-        app,  # The ASGI app to wrap
-    ):
-        self.app, self.log = app, logging.getLogger('llm_course.serving.access')
-    async def __call__(self, scope, receive, send):
-        if scope['type'] != 'http': return await self.app(scope, receive, send)
-        t0, status = time.perf_counter(), []
-        async def send_(msg):
-            if msg['type'] == 'http.response.start': status.append(msg['status'])
-            await send(msg)
-        try: await self.app(scope, receive, send_)
-        finally:
-            usage = (scope.get('state') or {}).get('usage') or {}
-            self.log.info(json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'client': (scope.get('client') or ('-',))[0],
-                                      'method': scope['method'], 'path': scope['path'], 'status': status[0] if status else 500,
-                                      'ms': round(1000 * (time.perf_counter() - t0), 1), **usage}))
-
-def serve(
-    model_dir:Path,         # Model folder from `export_model`
-    host:str='127.0.0.1',   # Address to listen on (0.0.0.0: every interface)
-    port:int=8000,          # TCP port to listen on
-    api_key:str|None=None,  # Key clients must send as `Authorization: Bearer KEY` (None: open)
-    max_batch:int=16,       # Requests decoded together
-    max_queue:int=64,       # Requests that may wait beyond those; more get 429
-    timeout:float=120.0,    # Seconds a request may take, waiting included (then 504)
-    grace:float=30.0,       # Seconds the requests in flight get to finish when the server stops
-    log_level:str='info',   # Level of uvicorn's and the server's logs: 'debug', 'info', 'warning' or 'error'
-    int8:bool=False,        # Serve the int8 (dynamically quantized) model, on the CPU
-):
-    "Serve the model folder `model_dir` over HTTP until interrupted"
-    import uvicorn
-    app = make_app(model_dir, api_key, max_batch, max_queue, timeout, int8=int8)
-    app.add_middleware(AccessLog)
-    log = logging.getLogger('llm_course.serving')
-    if not log.handlers:
-        h = logging.StreamHandler(); h.setFormatter(logging.Formatter('%(message)s')); log.addHandler(h); log.setLevel(log_level.upper())
-    log.info(f"serving {app.state.model_name!r} on http://{host}:{port} (chat page at /, API at /v1, "
-             f"{'API key required' if api_key else 'no API key'}, max_batch={max_batch}, max_queue={max_queue}{', int8' if int8 else ''})")
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the handler it found: make SIGTERM
-    # end like Ctrl-C, and both end here, so that a stopped server exits with status 0
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try: uvicorn.run(app, host=host, port=port, access_log=False, log_level=log_level, timeout_graceful_shutdown=grace)
-    except KeyboardInterrupt: pass
-    log.info(f"stopped: {dict(app.state.engine.stats)}")

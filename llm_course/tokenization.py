@@ -21,6 +21,7 @@ import torch
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 from .core import UsageError
+from fastcore.basics import patch
 
 # %% ../nbs/02_tokenization.ipynb #c008
 class CharTokenizer:
@@ -29,12 +30,14 @@ class CharTokenizer:
         self,
         chars:str='',  # Characters to give ids (repeats and order don't matter), e.g. the training text
     ):
-        self.chars = ''.join(sorted(set(chars))); self.stoi = {c: i for i, c in enumerate(self.chars)}
+        self.chars = ''.join(sorted(set(chars)))
+        self.stoi = {c: i for i, c in enumerate(self.chars)}
     def train(
         self,
         text:str,  # Training text: its distinct characters become the vocabulary
     ) -> CharTokenizer:
-        self.__init__(text); return self
+        self.__init__(text)
+        return self
     @property
     def vocab_size(self) -> int: return len(self.chars)
     def encode(
@@ -42,7 +45,8 @@ class CharTokenizer:
         text:str,  # Text made only of vocabulary characters
     ) -> list[int]:
         try: return [self.stoi[c] for c in text]
-        except KeyError as e: raise UsageError(f"character {e.args[0]!r} is not in the {self.vocab_size}-character vocabulary") from None
+        except KeyError as e:
+            raise UsageError(f"character {e.args[0]!r} is not in the {self.vocab_size}-character vocabulary") from None
     def decode(
         self,
         ids,  # Token ids, each in `[0, vocab_size)`
@@ -57,21 +61,30 @@ GPT2_SPLIT_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p
 # %% ../nbs/02_tokenization.ipynb #c015
 def bytes_to_unicode() -> dict[int, str]:
     "GPT-2's map from each byte to a printable character"
-    bs = list(range(ord('!'), ord('~')+1)) + list(range(ord('¡'), ord('¬')+1)) + list(range(ord('®'), ord('ÿ')+1))
-    cs, n = bs[:], 0
+    printable = (list(range(ord('!'), ord('~')+1)) + list(range(ord('¡'), ord('¬')+1))
+                 + list(range(ord('®'), ord('ÿ')+1)))
+    byte_values, code_points, n_moved = printable[:], printable[:], 0   # printable bytes keep their own code point
     for b in range(256):
-        if b not in bs: bs.append(b); cs.append(256 + n); n += 1
-    return dict(zip(bs, map(chr, cs)))
+        if b not in printable:   # the others move, in order, to the code points above 255
+            byte_values.append(b)
+            code_points.append(256 + n_moved)
+            n_moved += 1
+    return dict(zip(byte_values, map(chr, code_points)))
 
 # %% ../nbs/02_tokenization.ipynb #c018
 def _merge(word:tuple, pair:tuple, new_id:int) -> tuple:
     "Replace each occurrence of `pair` in `word` by `new_id`, left to right"
     out, i = [], 0
     while i < len(word):
-        if i < len(word) - 1 and word[i] == pair[0] and word[i+1] == pair[1]: out.append(new_id); i += 2
-        else: out.append(word[i]); i += 1
+        if i < len(word) - 1 and word[i] == pair[0] and word[i+1] == pair[1]:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
     return tuple(out)
 
+# %% ../nbs/02_tokenization.ipynb #c018b
 def learn_merges(
     chunk_counts:Counter,  # Pre-tokenized chunks (as `bytes`) -> how often each occurs in the corpus
     n_merges:int,          # Number of merges to learn
@@ -79,24 +92,35 @@ def learn_merges(
 ) -> list[tuple[int, int]]:
     "The first `n_merges` BPE merges of the byte chunks in `chunk_counts` (bytes -> count)"
     words, freqs = [tuple(w) for w in chunk_counts], list(chunk_counts.values())
-    counts, where = defaultdict(int), defaultdict(set)
-    for wi, w in enumerate(words):
-        for p in zip(w, w[1:]): counts[p] += freqs[wi]; where[p].add(wi)
-    heap = [(-c, p) for p, c in counts.items()]; heapq.heapify(heap)
+    counts, where = defaultdict(int), defaultdict(set)   # pair -> count; pair -> indices of the words that hold it
+    for wi, word in enumerate(words):
+        for p in zip(word, word[1:]):
+            counts[p] += freqs[wi]
+            where[p].add(wi)
+    heap = [(-c, p) for p, c in counts.items()]
+    heapq.heapify(heap)
     merges = []
     while len(merges) < n_merges:
-        while heap and counts.get(heap[0][1], 0) != -heap[0][0]: heapq.heappop(heap)
-        if not heap: raise UsageError(f"the corpus has only {len(merges)} distinct pairs left to merge but {n_merges} merges "
-                                      f"were asked for: lower vocab_size to at most {first_id + len(merges)} or add text")
-        _, pair = heapq.heappop(heap); new_id = first_id + len(merges); merges.append(pair)
+        while heap and counts.get(heap[0][1], 0) != -heap[0][0]: heapq.heappop(heap)   # skip stale entries
+        if not heap:
+            raise UsageError(f"the corpus has only {len(merges)} distinct pairs left to merge but {n_merges} merges "
+                             f"were asked for: lower vocab_size to at most {first_id + len(merges)} or add text")
+        _, pair = heapq.heappop(heap)
+        new_id = first_id + len(merges)
+        merges.append(pair)
         changed = set()
         for wi in where.pop(pair):
-            w, f = words[wi], freqs[wi]
-            nw = _merge(w, pair, new_id)
-            if nw == w: continue
-            for p in zip(w, w[1:]): counts[p] -= f; changed.add(p)
-            for p in zip(nw, nw[1:]): counts[p] += f; where[p].add(wi); changed.add(p)
-            words[wi] = nw
+            word, freq = words[wi], freqs[wi]
+            merged = _merge(word, pair, new_id)
+            if merged == word: continue
+            for p in zip(word, word[1:]):
+                counts[p] -= freq
+                changed.add(p)
+            for p in zip(merged, merged[1:]):
+                counts[p] += freq
+                where[p].add(wi)
+                changed.add(p)
+            words[wi] = merged
         counts.pop(pair, None)
         for p in changed:
             if counts[p] > 0: heapq.heappush(heap, (-counts[p], p))
@@ -121,8 +145,9 @@ class BPETokenizer:
     def _setup(self):
         self.encoder = {b: i for i, b in self.vocab.items()}
         self.compiled = regex.compile(self.pattern)
-        self.special_re = regex.compile('(' + '|'.join(map(regex.escape, sorted(self.special_tokens, key=len, reverse=True))) + ')') \
-                          if self.special_tokens else None
+        longest_first = sorted(self.special_tokens, key=len, reverse=True)   # so a token never hides a longer one
+        self.special_re = (regex.compile('(' + '|'.join(map(regex.escape, longest_first)) + ')')
+                           if longest_first else None)
         self.inverse_special = {i: s for s, i in self.special_tokens.items()}
         self.cache = {}
 
@@ -134,7 +159,8 @@ class BPETokenizer:
 # %% ../nbs/02_tokenization.ipynb #c025
 def _texts(text_or_iterable): return [text_or_iterable] if isinstance(text_or_iterable, str) else text_or_iterable
 
-def _train(
+@patch
+def train(
     self:BPETokenizer,
     text_or_iterable,                   # Training corpus: one text or an iterable of texts
     vocab_size:int,                     # Final vocabulary size, including the 256 byte tokens and the special tokens
@@ -142,21 +168,23 @@ def _train(
 ) -> BPETokenizer:
     "Learn `vocab_size - 256 - len(special_tokens)` merges from a text or an iterable of texts"
     n_merges = vocab_size - 256 - len(special_tokens)
-    if n_merges < 0: raise UsageError(f"vocab_size={vocab_size}: must be at least {256 + len(special_tokens)} "
-                                      f"(256 bytes + {len(special_tokens)} special tokens)")
+    if n_merges < 0:
+        raise UsageError(f"vocab_size={vocab_size}: must be at least {256 + len(special_tokens)} "
+                         f"(256 bytes + {len(special_tokens)} special tokens)")
     compiled, counts = regex.compile(self.pattern), Counter()
-    for t in _texts(text_or_iterable):
-        for s in special_tokens: t = t.replace(s, ' ')
-        counts.update(compiled.findall(t))
-    merges = learn_merges(Counter({c.encode('utf-8'): n for c, n in counts.items()}), n_merges)
+    for text in _texts(text_or_iterable):
+        for special in special_tokens: text = text.replace(special, ' ')
+        counts.update(compiled.findall(text))
+    merges = learn_merges(Counter({chunk.encode('utf-8'): n for chunk, n in counts.items()}), n_merges)
     self.vocab = {i: bytes([i]) for i in range(256)}
     for k, (a, b) in enumerate(merges): self.vocab[256 + k] = self.vocab[a] + self.vocab[b]
     self.ranks = {(self.vocab[a], self.vocab[b]): r for r, (a, b) in enumerate(merges)}
     self.special_tokens = {s: 256 + n_merges + i for i, s in enumerate(special_tokens)}
-    self._setup(); return self
-BPETokenizer.train = _train
+    self._setup()
+    return self
 
 # %% ../nbs/02_tokenization.ipynb #c028
+@patch
 def _bpe(self:BPETokenizer, chunk:bytes) -> list[int]:
     "Ids of one pre-tokenized chunk: merge the lowest-rank pair until none is left"
     if (ids := self.cache.get(chunk)) is not None: return ids
@@ -167,20 +195,27 @@ def _bpe(self:BPETokenizer, chunk:bytes) -> list[int]:
         if best not in self.ranks: break
         out, i = [], 0
         while i < len(parts):
-            if i < len(parts) - 1 and (parts[i], parts[i+1]) == best: out.append(best[0] + best[1]); i += 2
-            else: out.append(parts[i]); i += 1
+            if i < len(parts) - 1 and (parts[i], parts[i+1]) == best:
+                out.append(best[0] + best[1])
+                i += 2
+            else:
+                out.append(parts[i])
+                i += 1
         parts = out
     ids = self.cache[chunk] = [self.encoder[p] for p in parts]
     return ids
 
+# %% ../nbs/02_tokenization.ipynb #c028b
 def _check_text(text:str):
     "Refuse text that has no UTF-8 form (lone surrogates), naming where"
     try: text.encode('utf-8')
     except UnicodeEncodeError as e:
-        raise UsageError(f"text has a lone surrogate {text[e.start]!r} at position {e.start}, which is not valid Unicode and "
-                         "has no UTF-8 bytes; repair it first, e.g. text.encode('utf-8', 'replace').decode()") from None
+        raise UsageError(f"text has a lone surrogate {text[e.start]!r} at position {e.start}, which is not valid "
+                         "Unicode and has no UTF-8 bytes; repair it first, "
+                         "e.g. text.encode('utf-8', 'replace').decode()") from None
 
-def _encode(
+@patch
+def encode(
     self:BPETokenizer,
     text:str,               # Text to encode (valid Unicode)
     allowed_special='all',  # Special tokens recognised in `text`: 'all', 'none' or a set of their names
@@ -192,14 +227,19 @@ def _encode(
     else:
         allowed = set(allowed_special)
         if bad := allowed - set(self.special_tokens):
-            raise UsageError(f"unknown special token(s) {sorted(bad)}; this tokenizer has {sorted(self.special_tokens) or 'none'}")
+            known = sorted(self.special_tokens) or 'none'
+            raise UsageError(f"unknown special token(s) {sorted(bad)}; this tokenizer has {known}")
     out = []
-    for seg in (self.special_re.split(text) if self.special_re and allowed else [text]):
-        if seg in allowed: out.append(self.special_tokens[seg]); continue
-        for chunk in self.compiled.findall(seg): out.extend(self._bpe(chunk.encode('utf-8')))
+    for segment in (self.special_re.split(text) if self.special_re and allowed else [text]):
+        if segment in allowed:
+            out.append(self.special_tokens[segment])
+            continue
+        for chunk in self.compiled.findall(segment): out.extend(self._bpe(chunk.encode('utf-8')))
     return out
 
-def _decode(
+# %% ../nbs/02_tokenization.ipynb #c028d
+@patch
+def decode(
     self:BPETokenizer,
     ids,  # Token ids, special tokens' included
 ) -> str:
@@ -211,48 +251,51 @@ def _decode(
         else: raise UsageError(f"id {i} is outside the vocabulary [0, {self.vocab_size})")
     return b''.join(parts).decode('utf-8', errors='replace')
 
-BPETokenizer._bpe, BPETokenizer.encode, BPETokenizer.decode = _bpe, _encode, _decode
-
 # %% ../nbs/02_tokenization.ipynb #c032
-def _save(
+@patch
+def save(
     self:BPETokenizer,
     path,  # File to write (JSON)
 ):
     "Write the tokenizer to `path` (JSON)"
-    Path(path).write_text(json.dumps({'type': 'llm_course.BPETokenizer', 'pattern': self.pattern,
-        'vocab': {i: b.hex() for i, b in self.vocab.items()}, 'merges': [[a.hex(), b.hex()] for a, b in self.merges],
-        'special_tokens': self.special_tokens}))
+    data = {'type': 'llm_course.BPETokenizer', 'pattern': self.pattern,
+            'vocab': {i: b.hex() for i, b in self.vocab.items()},
+            'merges': [[a.hex(), b.hex()] for a, b in self.merges],
+            'special_tokens': self.special_tokens}
+    Path(path).write_text(json.dumps(data))
 
-@classmethod
-def _load(
-    cls,
+@patch(cls_method=True)
+def load(
+    cls:BPETokenizer,
     path,  # JSON file written by `save`
 ) -> BPETokenizer:
     "Read a tokenizer written by `save`"
-    d = json.loads(Path(path).read_text())
-    if d.get('type') != 'llm_course.BPETokenizer': raise UsageError(f"{path}: not a file written by BPETokenizer.save")
-    return cls({int(i): bytes.fromhex(h) for i, h in d['vocab'].items()}, [(bytes.fromhex(a), bytes.fromhex(b)) for a, b in d['merges']],
-               d['special_tokens'], d['pattern'])
+    data = json.loads(Path(path).read_text())
+    if data.get('type') != 'llm_course.BPETokenizer':
+        raise UsageError(f"{path}: not a file written by BPETokenizer.save")
+    vocab = {int(i): bytes.fromhex(h) for i, h in data['vocab'].items()}
+    merges = [(bytes.fromhex(a), bytes.fromhex(b)) for a, b in data['merges']]
+    return cls(vocab, merges, data['special_tokens'], data['pattern'])
 
-@classmethod
-def _from_gpt2_files(
-    cls,
+# %% ../nbs/02_tokenization.ipynb #c034a
+@patch(cls_method=True)
+def from_gpt2_files(
+    cls:BPETokenizer,
     encoder_json,  # Path of GPT-2's `encoder.json` (token -> id)
     vocab_bpe,     # Path of GPT-2's `vocab.bpe` (the merges, one pair a line, in order)
 ) -> BPETokenizer:
     "GPT-2's released tokenizer from its `encoder.json` and `vocab.bpe`"
     u2b = {u: b for b, u in bytes_to_unicode().items()}
     tobytes = lambda s: bytes(u2b[c] for c in s)
-    enc = json.loads(Path(encoder_json).read_text(encoding='utf-8'))
+    encoder = json.loads(Path(encoder_json).read_text(encoding='utf-8'))
     lines = Path(vocab_bpe).read_text(encoding='utf-8').split('\n')
-    merges = [tuple(map(tobytes, l.split(' '))) for l in lines[1:] if l and not l.startswith('#version')]
-    special = {s: i for s, i in enc.items() if s.startswith('<|') and s.endswith('|>')}
-    return cls({i: tobytes(s) for s, i in enc.items() if s not in special}, merges, special)
-
-BPETokenizer.save, BPETokenizer.load, BPETokenizer.from_gpt2_files = _save, _load, _from_gpt2_files
+    merges = [tuple(map(tobytes, line.split(' '))) for line in lines[1:] if line and not line.startswith('#version')]
+    special = {s: i for s, i in encoder.items() if s.startswith('<|') and s.endswith('|>')}
+    return cls({i: tobytes(s) for s, i in encoder.items() if s not in special}, merges, special)
 
 # %% ../nbs/02_tokenization.ipynb #c037
-def _to_hf(
+@patch
+def to_hf(
     self:BPETokenizer,
     path,  # Where to write `tokenizer.json`
 ) -> Tokenizer:
@@ -264,19 +307,20 @@ def _to_hf(
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     hf.decoder = decoders.ByteLevel()
     hf.add_special_tokens([AddedToken(s, special=True) for s in self.special_tokens])
-    hf.save(str(path)); return hf
-BPETokenizer.to_hf = _to_hf
+    hf.save(str(path))
+    return hf
 
 # %% ../nbs/02_tokenization.ipynb #c040
-def _char_to_hf(
+@patch
+def to_hf(
     self:CharTokenizer,
     path,  # Where to write `tokenizer.json`
 ) -> Tokenizer:
     "Write a Hugging Face `tokenizer.json` to `path` that encodes as this tokenizer does; return the `Tokenizer`"
     hf = Tokenizer(models.BPE(vocab=dict(self.stoi), merges=[]))
     hf.decoder = decoders.Fuse()
-    hf.save(str(path)); return hf
-CharTokenizer.to_hf = _char_to_hf
+    hf.save(str(path))
+    return hf
 
 # %% ../nbs/02_tokenization.ipynb #c043
 def hf_tokenizer(
@@ -298,13 +342,16 @@ def pack_tokens(
     "Encode `texts` with `tokenizer`, join them with `separator` ids, write them to `path`; return the token count"
     dtype = np.uint16 if tokenizer.get_vocab_size() <= 2**16 else np.uint32
     tmp = Path(path).with_name(f'.{Path(path).name}.tmp')
-    n = 0
+    n_tokens = 0
     with open(tmp, 'wb') as f:
         texts = list(texts)
         for i in range(0, len(texts), 1000):
-            for enc in tokenizer.encode_batch(texts[i:i+1000]):
-                arr = np.array(enc.ids + separator, dtype=dtype); f.write(arr.tobytes()); n += len(arr)
-    tmp.replace(path); return n
+            for encoding in tokenizer.encode_batch(texts[i:i+1000]):
+                ids = np.array(encoding.ids + separator, dtype=dtype)
+                f.write(ids.tobytes())
+                n_tokens += len(ids)
+    tmp.replace(path)
+    return n_tokens
 
 def read_tokens(
     path,            # Token file written by `pack_tokens`
@@ -331,8 +378,9 @@ class TokenStream:
     def __len__(self): return len(self.data)
 
     def _stack(self, starts):
-        w = np.stack([self.data[s:s + self.block_size + 1].astype(np.int64) for s in starts])
-        w = torch.from_numpy(w); return w[:, :-1], w[:, 1:]
+        windows = np.stack([self.data[s:s + self.block_size + 1].astype(np.int64) for s in starts])
+        windows = torch.from_numpy(windows)
+        return windows[:, :-1], windows[:, 1:]
 
     def sample(
         self,
@@ -359,7 +407,8 @@ def blocks_dataset(
 ):
     "A `datasets.Dataset` with an `input_ids` column of consecutive blocks of `block_size + 1` ids"
     from datasets import Dataset
-    n, b = (len(stream) - 1) // stream.block_size, stream.block_size
+    n_blocks, size = (len(stream) - 1) // stream.block_size, stream.block_size
     def gen():
-        for i in range(n): yield {'input_ids': stream.data[i * b:i * b + b + 1].astype(np.int64).tolist()}
+        for i in range(n_blocks):
+            yield {'input_ids': stream.data[i * size:i * size + size + 1].astype(np.int64).tolist()}
     return Dataset.from_generator(gen)

@@ -6,14 +6,14 @@ Docs: https://llm-course.github.io/llm_course/training.html.md"""
 
 # %% ../nbs/05_training.ipynb #c003
 from __future__ import annotations
-import csv, math, os, re, shutil, time
+import csv, functools, math, os, re, shutil, time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['GPU_PEAK_FLOPS', 'LOG_FIELDS', 'param_groups', 'lr_at', 'estimate_loss', 'peak_flops', 'keep_freed_memory',
-           'TrainState', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'read_log', 'StreamBatches',
-           'n_tokens', 'trackers', 'fit']
+__all__ = ['GPU_PEAK_FLOPS', 'LOG_FIELDS', 'param_groups', 'lr_at', 'estimate_loss', 'matmul_flops', 'cpu_bf16_speedup',
+           'peak_flops', 'keep_freed_memory', 'TrainState', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint',
+           'read_log', 'StreamBatches', 'n_tokens', 'trackers', 'fit']
 
 # %% ../nbs/05_training.ipynb #c004
 import torch
@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 from tqdm.auto import tqdm
-from .core import RunConfig, UsageError, matmul_flops, pick_device, pick_precision
-from .model import GPT, flops_per_token
+from .core import RunConfig, UsageError, pick_device, pick_precision
+from .model import flops_per_token
 from .tokenization import TokenStream
 
 # %% ../nbs/05_training.ipynb #c007
@@ -31,8 +31,8 @@ def param_groups(
     weight_decay:float,     # AdamW weight decay of the weight matrices
 ) -> list[dict]:
     "AdamW groups: decay on the weight matrices of linear layers, none on norms, biases and embeddings"
-    emb = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
-    mats = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Linear)} - emb
+    embeddings = {id(module.weight) for module in model.modules() if isinstance(module, torch.nn.Embedding)}
+    mats = {id(module.weight) for module in model.modules() if isinstance(module, torch.nn.Linear)} - embeddings
     params = {id(p): p for p in model.parameters() if p.requires_grad}
     return [{'params': [p for i, p in params.items() if i in mats], 'weight_decay': weight_decay},
             {'params': [p for i, p in params.items() if i not in mats], 'weight_decay': 0.0}]
@@ -67,6 +67,33 @@ def estimate_loss(
     model.train(was_training)
     return (total / count).item()
 
+# %% ../nbs/05_training.ipynb #08039de4
+@functools.lru_cache(maxsize=None)
+def matmul_flops(
+    dtype:torch.dtype=torch.float32,  # Element type of the matrices, e.g. `torch.bfloat16`
+    device:str='cpu',                 # `cpu` or `cuda`
+    n:int=512,                        # Side of the square matrices
+    reps:int=5,                       # Timed products after a warm-up one; the fastest counts
+) -> float:
+    "Measured FLOP/s of an `n`x`n` matrix product in `dtype` on `device` (best of `reps`)"
+    gen = torch.Generator(device).manual_seed(0)   # its own generator: measuring must not move the run's random state
+    a, b = (torch.randn(n, n, device=device, generator=gen).to(dtype) for _ in range(2))
+    best = float('inf')
+    for _ in range(reps + 1):
+        if device == 'cuda': torch.cuda.synchronize()
+        start = time.perf_counter()
+        a @ b
+        if device == 'cuda': torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+# %% ../nbs/05_training.ipynb #261168e6
+def cpu_bf16_speedup() -> float:
+    "How many times faster this CPU multiplies bf16 matrices than float32 ones (measured; far below 1 where emulated)"
+    small_bf16 = matmul_flops(torch.bfloat16, 'cpu', 128)
+    n = 128 if small_bf16 < 5e9 else 512   # emulated (a few GFLOP/s at most): no need to time a larger product
+    return matmul_flops(torch.bfloat16, 'cpu', n) / matmul_flops(torch.float32, 'cpu', n)
+
 # %% ../nbs/05_training.ipynb #c016
 GPU_PEAK_FLOPS = {'H100': 989e12, 'H200': 989e12, 'A100': 312e12, 'L4': 121e12, 'A10': 125e12, 'T4': 65e12}
 
@@ -77,8 +104,8 @@ def peak_flops(
     "Peak FLOP/s of `device` for the run's precision: the datasheet's for known GPUs, else measured"
     if device == 'cuda':
         name = torch.cuda.get_device_name()
-        for k, v in GPU_PEAK_FLOPS.items():
-            if k in name: return v
+        for gpu, flops in GPU_PEAK_FLOPS.items():
+            if gpu in name: return flops
     dtype = torch.bfloat16 if mixed_precision == 'bf16' else torch.float32
     return matmul_flops(dtype, device, 1024 if device == 'cpu' else 8192)
 
@@ -108,6 +135,7 @@ class TrainState:
 
 # %% ../nbs/05_training.ipynb #c018
 def _ckpt_dirs(root:Path) -> list[Path]:
+    "The `step-NNNNNN` folders under `root`, oldest first"
     return sorted(p for p in Path(root).glob('step-*') if p.is_dir() and re.fullmatch(r'step-\d+', p.name))
 
 def save_checkpoint(
@@ -135,6 +163,7 @@ def save_checkpoint(
         if old.name != best: shutil.rmtree(old)
     return dest
 
+# %% ../nbs/05_training.ipynb #4e02f18b
 def latest_checkpoint(
     root:Path,  # Checkpoints folder
 ) -> Path|None:
@@ -168,15 +197,17 @@ def read_log(
     "Rows of a `log.csv`, numbers as floats (empty cells as None)"
     if not Path(path).exists(): return []
     with open(path, newline='') as f:
-        return [{k: (float(v) if v not in ('', None) else None) for k, v in r.items()} for r in csv.DictReader(f)]
+        return [{k: (float(v) if v not in ('', None) else None) for k, v in row.items()} for row in csv.DictReader(f)]
 
 def _open_log(path:Path, upto_step:int):
     "Open `log.csv` for appending, keeping only rows with step <= `upto_step`"
-    rows = [r for r in read_log(path) if r['step'] <= upto_step]
-    f = open(path, 'w', newline=''); w = csv.DictWriter(f, LOG_FIELDS); w.writeheader()
-    for r in rows:
-        w.writerow({k: '' if r.get(k) is None else int(r[k]) if k == 'step' else r[k] for k in LOG_FIELDS})
-    return f, w
+    rows = [row for row in read_log(path) if row['step'] <= upto_step]
+    log_file = open(path, 'w', newline='')
+    writer = csv.DictWriter(log_file, LOG_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: '' if row.get(k) is None else int(row[k]) if k == 'step' else row[k] for k in LOG_FIELDS})
+    return log_file, writer
 
 # %% ../nbs/05_training.ipynb #c86896ca
 class StreamBatches:
@@ -216,6 +247,7 @@ def n_tokens(
     if 'attention_mask' in batch: return int(batch['attention_mask'].sum())
     return batch['input_ids'].numel()
 
+# %% ../nbs/05_training.ipynb #c82f2600
 def _train_step(model, opt, data, cfg:RunConfig, acc:Accelerator) -> tuple[float, float, int]:
     "One optimizer step over `grad_accum` micro-batches: the mean loss, the gradient's norm before clipping, the tokens"
     total, tokens = 0.0, 0
@@ -234,6 +266,17 @@ def _train_step(model, opt, data, cfg:RunConfig, acc:Accelerator) -> tuple[float
     opt.zero_grad(set_to_none=True)
     return total / cfg.grad_accum, float(norm), tokens
 
+def _timed_step(model, opt, data, cfg:RunConfig, acc:Accelerator, state:TrainState, mfu_per_token:float) -> dict:
+    "Take optimizer step `state.step` at its scheduled learning rate, count it in `state`, and return its log row"
+    lr = lr_at(state.step, cfg)
+    for group in opt.param_groups: group['lr'] = lr
+    t0 = time.perf_counter()
+    loss, grad_norm, tokens = _train_step(model, opt, data, cfg, acc)
+    dt = time.perf_counter() - t0
+    state.step, state.tokens, state.train_s = state.step + 1, state.tokens + tokens, state.train_s + dt
+    return {'step': state.step, 'train_loss': loss, 'lr': lr, 'grad_norm': grad_norm,
+            'tokens_per_s': tokens / dt, 'mfu': tokens / dt * mfu_per_token, 'elapsed_s': state.train_s}
+
 # %% ../nbs/05_training.ipynb #c025
 def trackers(
     setting:str,  # `auto` (TensorBoard when installed), `none`, or comma-separated tracker names
@@ -245,9 +288,21 @@ def trackers(
         found = importlib.util.find_spec('tensorboard') or importlib.util.find_spec('tensorboardX')
         os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')  # tensorboard imports TensorFlow where installed: no banner
         return ['tensorboard'] if found else None
-    return [t.strip() for t in setting.split(',') if t.strip()]
+    return [name.strip() for name in setting.split(',') if name.strip()]
 
 # %% ../nbs/05_training.ipynb #c026
+def _start_run(model, data, cfg:RunConfig, out:Path, resume:bool):
+    "The run's `Accelerator`, its prepared model and AdamW, and its `TrainState` (from the newest checkpoint on resume)"
+    ckpt = latest_checkpoint(out/'checkpoints') if resume else None
+    if resume and ckpt is None:
+        raise UsageError(f"--resume: no checkpoint in {out/'checkpoints'}; run without --resume to start")
+    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
+                            fused=True)   # the fused kernel exists for CPU and CUDA since torch 2.4
+    state = load_checkpoint(ckpt, model, opt, data) if ckpt else TrainState()
+    acc = _accelerator(cfg, state, out)
+    model, opt = acc.prepare(model, opt)
+    return acc, model, opt, state
+
 def _accelerator(cfg:RunConfig, state:TrainState, out:Path) -> Accelerator:
     "The run's `Accelerator`, in the precision `state` chose (a resumed run under `auto` keeps it), trackers started"
     device = pick_device(cfg.device)
@@ -262,6 +317,7 @@ def _accelerator(cfg:RunConfig, state:TrainState, out:Path) -> Accelerator:
         acc.init_trackers('llm_course', config=settings)
     return acc
 
+# %% ../nbs/05_training.ipynb #aab64e00
 def _evaluate(model, data, acc:Accelerator) -> dict:
     "The data source's validation metrics for `model`, in eval mode and the run's precision"
     model.eval()
@@ -276,10 +332,33 @@ def _note_eval(state:TrainState, val_loss:float, patience:int):
     else: state.bad_evals += 1
     state.stopped_early = bool(patience) and state.bad_evals >= patience
 
+# %% ../nbs/05_training.ipynb #bd8b0b8d
+def _log_row(row:dict, log_file, log, acc:Accelerator, bar):
+    "Append `row` to `log.csv` (where this process keeps it), send it to the run's trackers, show it on the bar"
+    if log:
+        log.writerow({k: row.get(k, '') for k in LOG_FIELDS})
+        log_file.flush()
+    if acc.log_with: acc.log({k: v for k, v in row.items() if k != 'step'}, step=row['step'])
+    bar.set_postfix(loss=f"{row['train_loss']:.3f}", tok_s=f"{row['tokens_per_s']:,.0f}", mfu=f"{row['mfu']:.1%}",
+                    refresh=False)
+
+def _checkpoint(acc:Accelerator, out:Path, model, opt, state:TrainState, data, keep:int):
+    "Once every process has reached this step, save the run's checkpoint from the main one"
+    acc.wait_for_everyone()
+    if acc.is_main_process:
+        save_checkpoint(out/'checkpoints', acc.unwrap_model(model), opt, state, data, keep)
+
+# %% ../nbs/05_training.ipynb #041155ce
+def _end_run(acc:Accelerator, model, log_file):
+    "Close the log and the trackers, and take the autocast wrapper off the caller's model"
+    if log_file: log_file.close()
+    if acc.log_with: acc.end_training()
+    acc.unwrap_model(model, keep_fp32_wrapper=False)   # the caller's model runs in its own precision again
+
 def _summary(state:TrainState, rows:list[dict], mfu_per_token:float, peak:float, acc:Accelerator) -> dict:
     "The run's metrics from its final state and its log rows"
-    last = [r['train_loss'] for r in rows[-max(1, len(rows) // 10):]]
-    val = next((r['val_loss'] for r in reversed(rows) if r['val_loss'] is not None), None)
+    last = [row['train_loss'] for row in rows[-max(1, len(rows) // 10):]]
+    val = next((row['val_loss'] for row in reversed(rows) if row['val_loss'] is not None), None)
     tokens_per_s = state.tokens / max(state.train_s, 1e-9)
     return {'steps': state.step, 'train_loss': sum(last) / max(1, len(last)), 'val_loss': val,
             'best_val_loss': state.best_val, 'best_step': state.best_step, 'stopped_early': state.stopped_early,
@@ -300,49 +379,27 @@ def fit(
     "Train `model` on batches from `data` for `cfg.max_steps` optimizer steps; return summary metrics"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    ckpt = latest_checkpoint(out/'checkpoints') if resume else None
-    if resume and ckpt is None:
-        raise UsageError(f"--resume: no checkpoint in {out/'checkpoints'}; run without --resume to start")
-    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
-                            fused=True)   # the fused kernel exists for CPU and CUDA since torch 2.4
-    state = load_checkpoint(ckpt, model, opt, data) if ckpt else TrainState()
-    acc = _accelerator(cfg, state, out)
-    model, opt = acc.prepare(model, opt)
+    acc, model, opt, state = _start_run(model, data, cfg, out, resume)
     fwd = torch.compile(model) if cfg.compile else model
     peak = peak_flops(acc.device.type, acc.mixed_precision)
     mfu_per_token = flops_per_token(acc.unwrap_model(model)) / peak / acc.num_processes
-    f, log = _open_log(out/'log.csv', state.step) if acc.is_main_process else (None, None)
+    log_file, log = _open_log(out/'log.csv', state.step) if acc.is_main_process else (None, None)
     bar = tqdm(range(state.step, cfg.max_steps), initial=state.step, total=cfg.max_steps,
                disable=not (progress and acc.is_main_process), desc='train', mininterval=1)
     model.train()
     try:
-        for step in bar:
-            lr = lr_at(step, cfg)
-            for g in opt.param_groups: g['lr'] = lr
-            t0 = time.perf_counter()
-            loss, grad_norm, tokens = _train_step(fwd, opt, data, cfg, acc)
-            dt = time.perf_counter() - t0
-            state.step, state.tokens, state.train_s = step + 1, state.tokens + tokens, state.train_s + dt
-            row = {'step': state.step, 'train_loss': loss, 'lr': lr, 'grad_norm': grad_norm,
-                   'tokens_per_s': tokens / dt, 'mfu': tokens / dt * mfu_per_token, 'elapsed_s': state.train_s}
+        for _ in bar:   # each step advances `state.step`
+            row = _timed_step(fwd, opt, data, cfg, acc, state, mfu_per_token)
             if state.step % cfg.eval_interval == 0 or state.step == cfg.max_steps:
                 row.update(_evaluate(model, data, acc))
                 if 'val_loss' in row: _note_eval(state, row['val_loss'], cfg.patience)
-            if log:
-                log.writerow({k: row.get(k, '') for k in LOG_FIELDS})
-                f.flush()
-            if acc.log_with: acc.log({k: v for k, v in row.items() if k != 'step'}, step=state.step)
+            _log_row(row, log_file, log, acc, bar)
             if on_log and on_log(row) is True: state.stopped_early = True   # asked to stop: checkpoint, then end
-            bar.set_postfix(loss=f'{loss:.3f}', tok_s=f"{tokens / dt:,.0f}", mfu=f"{row['mfu']:.1%}", refresh=False)
             if state.step % cfg.ckpt_interval == 0 or state.step == cfg.max_steps or state.stopped_early:
-                acc.wait_for_everyone()
-                if acc.is_main_process:
-                    save_checkpoint(out/'checkpoints', acc.unwrap_model(model), opt, state, data, cfg.keep_checkpoints)
+                _checkpoint(acc, out, model, opt, state, data, cfg.keep_checkpoints)
             if state.stopped_early: break
         acc.wait_for_everyone()   # the last checkpoint is written before any process goes on with it
     finally:
-        if f: f.close()
-        if acc.log_with: acc.end_training()
-        acc.unwrap_model(model, keep_fp32_wrapper=False)   # the caller's model runs in its own precision again
+        _end_run(acc, model, log_file)
     rows = read_log(out/'log.csv') if acc.is_main_process else []
     return _summary(state, rows, mfu_per_token, peak, acc)

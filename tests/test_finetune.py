@@ -113,6 +113,13 @@ def test_finetune_resume_refuses_another_model(tiny_run, small_labels, tmp_path)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1] == (f"llm-course finetune: error: --resume --set pooling=mean: would change the model "
                                                  f"or data the run in {out} started with (pooling=last); start a new run with another --out")
+    other = tmp_path/'other.tsv'
+    other.write_text(Path(small_labels).read_text())
+    r = llm_course('finetune', '--task', 'classify', '--model', tiny_run, '--data', other, '--out', out, '--resume', check=False)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == (f"llm-course finetune: error: --resume --data {other}: would change the model "
+                                                 f"or data the run in {out} started with (data={small_labels}); start a new run "
+                                                 "with another --out")
 
 @pytest.mark.skipif(sys.platform == 'win32', reason='gloo process groups on Linux and macOS')
 def test_finetune_two_processes_match_one(tiny_run, small_labels, tmp_path):

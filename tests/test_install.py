@@ -34,6 +34,8 @@ def test_prefix_install(wheel, tmp_path):
     module, ini, names = _seen(sys.executable, SHOW, {'PYTHONPATH': str(site)}, tmp_path)
     assert (Path(module).parent.parent, Path(ini)) == (site, prefix/'share'/'llm_course'/'settings.ini')
     assert names == sorted(['tiny', 'cpu', 'shakespeare-cpu', 'shakespeare-best', 'gpu-small'])
+    # the server's chat page is package data: it must be in the wheel, beside the modules
+    assert (site/'llm_course'/'chat.html').read_text()[:15] == '<!doctype html>'
     r = subprocess.run([sys.executable, '-m', 'llm_course.cli', 'profiles'], capture_output=True, text=True, cwd=tmp_path,
                        env={**os.environ, 'PYTHONPATH': str(site)})
     assert (r.returncode, r.stdout.splitlines()[0].split(':')[0]) == (0, f'profiles in {ini}'), r.stderr[-2000:]

@@ -147,7 +147,7 @@ def test_cli_errors(chat_model, tmp_path):
     r = subprocess.run([sys.executable, '-m', 'llm_course.cli', 'serve', '--model', str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 2 and 'no config.json' in r.stderr
     r = subprocess.run([sys.executable, '-m', 'llm_course.cli', 'serve', '--model', str(chat_model), '--max-batch', '0'], capture_output=True, text=True)
-    assert r.returncode == 2 and '--max-batch 0' in r.stderr
+    assert r.returncode == 2 and 'max_batch=0' in r.stderr
     with socket.socket() as busy:
         busy.bind(('127.0.0.1', 0)); busy.listen()
         r = subprocess.run([sys.executable, '-m', 'llm_course.cli', 'serve', '--model', str(chat_model), '--port', str(busy.getsockname()[1])],
