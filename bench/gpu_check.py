@@ -1,15 +1,17 @@
 """Everything that needs a GPU, in one run: the device and its measured bf16 matmul rate; our training loop (`fit`,
 through Accelerate) on a GPT-2-small shape (12 x 768, vocab 50,304, context 1024) in bf16 with and without
 `torch.compile`, tokens/s and MFU against the datasheet peak (H100/H200: 989 TFLOP/s dense bf16); greedy generation on
-the GPU equal to `model.generate`; the serving engine on the GPU; and `llm-course pipeline --profile gpu-small` end to
-end on the embedded corpus.
+the GPU equal to `model.generate`; the serving engine on the GPU; `llm-course pipeline --profile gpu-small` end to end
+on the embedded corpus; and the training panel (chapter 08c) launched through `accelerate.notebook_launcher` with one
+process per GPU it finds: its losses against one process with the same global batch, and Stop half-way.
 
     python bench/gpu_check.py --out DIR            # on a machine with a CUDA GPU (about 5 minutes on an H100)
     python bench/gpu_check.py --out DIR --smoke    # the same code paths on the CPU, small shapes (a check of the script)
 
-Writes DIR/gpu_check.json and prints a summary. Synthetic token streams (uniform random ids) feed the throughput runs:
-throughput does not depend on what the tokens say."""
-import argparse, json, os, subprocess, sys, tempfile, time
+Under --smoke the panel launches 2 CPU processes. Writes DIR/gpu_check.json and prints a summary. Synthetic token
+streams (uniform random ids) feed the throughput runs: throughput does not depend on what the tokens say."""
+import argparse, json, os, shutil, subprocess, sys, tempfile, time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,58 @@ ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
 ap.add_argument('--out', type=Path, required=True)
 ap.add_argument('--smoke', action='store_true', help='CPU, tiny shapes: checks the script, measures nothing')
 ap.add_argument('--steps', type=int, default=60, help='optimizer steps per throughput run (the first 10 are not timed)')
+ap.add_argument('--panel-launch', type=Path, help=argparse.SUPPRESS)   # internal: the panel's part, in a fresh process
+
+def panel_run(out:Path, profile:str, device:str, processes:int, batch:int, steps:int, stop_after:int=0,
+              tokens_from:Path|None=None) -> dict:
+    "One run of the training panel, driven as clicks would; Stop pressed once `stop_after` rows are logged (0: never)"
+    from llm_course.widgets import TrainingPanel, log_rows
+    if tokens_from:   # an earlier run prepared the corpus: copy its tokens
+        out.mkdir(parents=True)
+        for f in ('tokens.json', 'tokenizer.json', 'train.bin', 'validation.bin'): shutil.copy(tokens_from/f, out)
+    panel = TrainingPanel(profile, out, threaded=bool(stop_after))
+    for key, value in (('batch_size', batch), ('max_steps', steps), ('device', device), ('precision', 'fp32')):
+        panel.controls[key].value = value
+    panel.processes.value = processes
+    notes = {k: n.value for k, n in panel.notes.items() if n.value}
+    t0 = time.perf_counter()
+    panel.start()
+    if stop_after:
+        while len(panel.rows) < stop_after and panel.running: time.sleep(0.05)
+        panel.stop()
+        panel.thread.join()
+    rows = log_rows(out/'log.csv')
+    ckpt = (panel.result or {}).get('checkpoint') or max((out/'checkpoints').glob('step-*'), default=None)
+    return {'processes': processes, 'batch_size': batch, 'notes': notes, 'info': panel.info.value,
+            'error': None if panel.error is None else f'{type(panel.error).__name__}: {panel.error}',
+            'status': panel.status.value, 'steps': len(rows), 'wall_s': time.perf_counter() - t0,
+            'tokens_per_s_median': float(np.median([r['tokens_per_s'] for r in rows[5:]])) if len(rows) > 5 else None,
+            'train_losses': [r['train_loss'] for r in rows], 'checkpoint': ckpt.name if ckpt else None}
+
+def panel_launch(folder:Path, smoke:bool) -> dict:
+    """The panel launched on every GPU it finds (2 CPU processes under --smoke), in a process that has not touched CUDA:
+    `notebook_launcher` forks it, and a forked child cannot use its parent's CUDA context"""
+    from llm_course.widgets import find_machine
+    machine = find_machine('cpu' if smoke else 'cuda')
+    n = 2 if smoke else machine.count
+    profile, device, batch, steps = ('tiny', 'cpu', 4, 20) if smoke else ('cpu', 'cuda', 16, 200)
+    result = {'machine': asdict(machine), 'processes': n, 'profile': profile, 'launched': n > 1}
+    first = folder/('launched' if n > 1 else 'one')
+    if n > 1:   # the launches first: the one-process run initialises CUDA in this process, after which none could fork
+        result['launched_run'] = panel_run(first, profile, device, n, batch, steps)
+    result['stopped'] = panel_run(folder/'stopped', profile, device, n, batch, 10 * steps, 5, first if n > 1 else None)
+    if n == 1: first = folder/'stopped'
+    result['one'] = panel_run(folder/'one', profile, device, 1, batch * n, steps, tokens_from=first)
+    if n > 1:
+        pairs = list(zip(result['one']['train_losses'], result['launched_run']['train_losses']))
+        result['max_loss_difference'] = max((abs(a - b) for a, b in pairs), default=None)
+    return result
+
 args = ap.parse_args()
+if args.panel_launch:   # before anything below touches CUDA
+    args.panel_launch.mkdir(parents=True, exist_ok=True)
+    (args.panel_launch/'panel.json').write_text(json.dumps(panel_launch(args.panel_launch, args.smoke), default=str))
+    sys.exit(0)
 args.out.mkdir(parents=True, exist_ok=True)
 cuda = torch.cuda.is_available() and not args.smoke
 if not cuda and not args.smoke: sys.exit('no CUDA device: run with --smoke to check the script on the CPU')
@@ -116,5 +169,19 @@ report['pipeline'] = {'returncode': r.returncode, 'wall_s': time.perf_counter() 
                       'stderr_tail': r.stderr[-1500:] if r.returncode else ''}
 if r.returncode == 0: report['pipeline']['metrics'] = json.loads((tmp/'pipeline'/'metrics.json').read_text())
 print(f"pipeline --profile {'gpu-small' if cuda else 'tiny'}: exit {r.returncode} in {report['pipeline']['wall_s']:.0f} s", flush=True)
+
+# the training panel launched on every GPU (notebook_launcher forks: run it from a process that never touched CUDA)
+cmd = [sys.executable, __file__, '--out', str(args.out), '--panel-launch', str(tmp/'panel')] + (['--smoke'] if args.smoke else [])
+t0 = time.perf_counter(); r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'TQDM_DISABLE': '1'})
+report['panel_launch'] = json.loads((tmp/'panel'/'panel.json').read_text()) if r.returncode == 0 else \
+                         {'returncode': r.returncode, 'stderr_tail': r.stderr[-3000:]}
+report['panel_launch']['wall_s'] = time.perf_counter() - t0
+p = report['panel_launch']
+if r.returncode: print(f"panel launch: exit {r.returncode}\n{r.stderr[-1500:]}", flush=True)
+else:
+    launched = p.get('launched_run', p['one'])
+    print(f"panel launch: {p['processes']} process(es) on {p['machine']['count']} x {p['machine']['name']}: "
+          f"{launched['steps']} steps, error {launched['error']}, {launched['tokens_per_s_median'] or 0:,.0f} tokens/s; "
+          f"largest loss difference from 1 process {p.get('max_loss_difference')}; Stop: {p['stopped']['status']}", flush=True)
 (args.out/'gpu_check.json').write_text(json.dumps(report, indent=2, default=str))
 print(f"wrote {args.out/'gpu_check.json'}")

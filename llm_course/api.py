@@ -1,4 +1,4 @@
-"""The engine of chapter 09 behind HTTP: `POST /v1/completions` and `/v1/chat/completions` (whole answers or streamed token by token as server-sent events), `GET /v1/models` and `/health`, API keys, request limits, a queue that answers 429, timeouts, access logs, a graceful shutdown and a small chat page; checked with the official `openai` client.
+"""The engine of chapter 09 behind HTTP: `POST /v1/completions` and `/v1/chat/completions` (whole answers or streamed token by token as server-sent events), `GET /v1/models` and `/health`, API keys, request limits, a queue that answers 429, timeouts, access logs, a graceful shutdown and a small chat page; log-probabilities that lm-evaluation-harness reads, masked replies, and Prometheus metrics with alert rules; checked with the official `openai` client and a real Prometheus.
 
 Docs: https://llm-course.github.io/llm_course/api.html.md"""
 
@@ -6,27 +6,32 @@ Docs: https://llm-course.github.io/llm_course/api.html.md"""
 
 # %% ../nbs/09a_api.ipynb #e019ec5e
 from __future__ import annotations
-import asyncio, hmac, importlib.resources, json, logging, signal, socket, time, uuid
+import asyncio, hmac, importlib.resources, itertools, json, logging, re, signal, socket, time, uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 # %% auto #0
-__all__ = ['CHAT_STOP', 'CHAT_PAGE', 'StreamOptions', 'CompletionRequest', 'ChatMessage', 'ChatRequest', 'chat_prompt',
-           'APIError', 'Service', 'make_app', 'AccessLog', 'check_listen', 'serve']
+__all__ = ['CHAT_STOP', 'LATENCY_BUCKETS', 'CHAT_PAGE', 'ALERT_RULES', 'StreamOptions', 'CompletionRequest', 'ChatMessage',
+           'ChatRequest', 'chat_prompt', 'APIError', 'Service', 'output_mask', 'read_block_words', 'MaskedText',
+           'masked_emit', 'Metrics', 'MetricsMiddleware', 'make_app', 'AccessLog', 'check_listen', 'serve']
 
 # %% ../nbs/09a_api.ipynb #b631bc5c
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastcore.basics import patch
 from pydantic import Field, conlist
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 from starlette.exceptions import HTTPException
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 from .core import UsageError
+from .data import mask_pii
 from .deployment import quantize_int8
 from .model import load_model_folder
-from .serving import Engine, Job, QueueFull
+from .serving import Engine, Job, QueueFull, token_logprobs
 
 # %% ../nbs/09a_api.ipynb #c023
 @pydantic_dataclass(kw_only=True)
@@ -51,7 +56,10 @@ class _Sampling:
 @pydantic_dataclass(kw_only=True)
 class CompletionRequest(_Sampling):
     "The body of `POST /v1/completions`"
-    prompt:str|list[str] = Field(min_length=1)   # Text to continue, or a list of texts (`n` choices each); not empty
+    prompt:str|list[str]|list[int]|list[list[int]] = Field(min_length=1)   # Text, texts, token ids, or lists of them
+    max_tokens:int|None = Field(None, ge=0)       # Most tokens per choice (default 16; 0: score the prompt, with `echo`)
+    logprobs:int|None = Field(None, ge=0, le=20)  # Report each token's log-probability and its `logprobs` likeliest rivals
+    echo:bool = False                             # Return the prompt before the completion (and score it, with `logprobs`)
 
 # show_doc's docments reads a class's own source only, and follows `__delwrap__` to the inherited fields
 CompletionRequest.__delwrap__ = _Sampling
@@ -134,6 +142,8 @@ class Service:
     block:int                  # Its context in tokens
     api_key:str|None = None    # Key clients must send as `Authorization: Bearer KEY` (None: open)
     timeout:float = 120.0      # Seconds a request may take, waiting included
+    mask:Callable[[str], str]|None = None   # Passes the generated text through it (`output_mask`; None: as is)
+    metrics:object = None                   # A `Metrics` counting what it serves, for `GET /metrics` (None: nothing)
 
     def auth(self, request:Request):
         "401 unless the request carries the API key (when there is one)"
@@ -145,10 +155,24 @@ class Service:
 
 # %% ../nbs/09a_api.ipynb #126a75f6
 @patch
+def encode(
+    self:Service,
+    prompt:str|list[int],  # A prompt's text, or its token ids
+) -> list[int]:
+    "The token ids of `prompt` (an empty one: the end-of-text token, from which a model starts a text)"
+    if isinstance(prompt, str): ids = self.tokenizer(prompt, add_special_tokens=False)['input_ids']
+    else: ids = list(prompt)
+    vocab = len(self.tokenizer)
+    if any(not 0 <= i < vocab for i in ids):
+        bad = next(i for i in ids if not 0 <= i < vocab)
+        raise APIError(400, f"Token id {bad} is not in this model's vocabulary (0 to {vocab - 1}).", param='prompt')
+    return ids or [self.tokenizer.eos_token_id]
+
+@patch
 def jobs_for(
     self:Service,
     req:_Sampling,         # The validated request body
-    prompts:list[str],     # Its prompt texts, `req.n` choices each
+    prompts:list,          # Its prompts (texts or lists of token ids), `req.n` choices each
     extra_stop:list[str],  # Stop strings added to `req.stop`
     max_tokens:int|None,   # Most tokens per choice (None: as many as fit in the context)
     emitter,               # `emitter(i)` is the `emit` callback of the i-th job
@@ -157,26 +181,31 @@ def jobs_for(
     if req.model != self.name:
         raise APIError(404, f"The model '{req.model}' does not exist; this server has '{self.name}' (GET /v1/models).",
                        param='model', code='model_not_found')
+    logprobs, echo = getattr(req, 'logprobs', None), getattr(req, 'echo', False)
+    if logprobs is not None and self.mask is not None:
+        raise APIError(400, "This server masks its replies (--mask-pii, --block-words), and log-probabilities would show "
+                       "the tokens it masks: leave out logprobs.", param='logprobs')
     stop = ([req.stop] if isinstance(req.stop, str) else list(req.stop or [])) + extra_stop
-    encoded = [self.tokenizer(p, add_special_tokens=False)['input_ids'] or [self.tokenizer.eos_token_id]
-               for p in prompts]
+    encoded = [self.encode(p) for p in prompts]
     jobs, deadline = [], time.monotonic() + self.timeout
     for ids in encoded:
-        want = max_tokens or self.block - len(ids)
-        if len(ids) + want > self.block or want < 1:
-            asked = f"max_tokens={want} more" if max_tokens else "room for at least one more"
+        want = self.block - len(ids) if max_tokens is None else max_tokens
+        if len(ids) + want > self.block or (max_tokens is None and want < 1):
+            asked = f"max_tokens={want} more" if max_tokens is not None else "room for at least one more"
             raise APIError(400, f"This model's maximum context length is {self.block} tokens; the prompt has "
                            f"{len(ids)} and asks for {asked}. Shorten the prompt or lower max_tokens.",
                            param='max_tokens', code='context_length_exceeded')
         seeds = [None if req.seed is None else req.seed + j for j in range(req.n)]
-        jobs += [Job(ids, want, emitter(len(jobs) + j), req.temperature, req.top_p, stop, seed, deadline)
-                 for j, seed in enumerate(seeds)]
+        jobs += [Job(ids, want, emitter(len(jobs) + j), req.temperature, req.top_p, stop, seed, deadline, logprobs,
+                     echo and logprobs is not None) for j, seed in enumerate(seeds)]
     return jobs, sum(map(len, encoded))
 
 # %% ../nbs/09a_api.ipynb #c033
 class _Reply:
-    "The events of a request's jobs, read on the event loop"
-    def __init__(self): self.loop, self.queue, self.n = asyncio.get_running_loop(), asyncio.Queue(), 0
+    "The events of a request's jobs, read on the event loop; notes the time to the first token in `ttft` (a histogram)"
+    def __init__(self, ttft=None):
+        self.loop, self.queue, self.n = asyncio.get_running_loop(), asyncio.Queue(), 0
+        self.ttft, self.start = ttft, time.perf_counter()
     def emitter(self, i:int): return lambda event: self.loop.call_soon_threadsafe(self.queue.put_nowait, (i, event))
     async def events(self, request:Request):
         "(job index, event) until every job has ended; stops early if the client disconnects"
@@ -186,6 +215,9 @@ class _Reply:
             except asyncio.TimeoutError:
                 if await request.is_disconnected(): return
                 continue
+            if self.ttft is not None and event.get('tokens'):   # the request's first generated token
+                self.ttft.observe(time.perf_counter() - self.start)
+                self.ttft = None
             if 'done' in event or 'error' in event: left -= 1
             yield i, event
 
@@ -203,21 +235,184 @@ def _usage_counter(
             usage['total_tokens'] = usage['prompt_tokens'] + usage['completion_tokens']
     return count
 
+# %% ../nbs/09a_api.ipynb #45960b65
+@patch
+def logprob_block(
+    self:Service,
+    entries:list,    # `(token, log-probability, [(rival, log-probability), ...])` tuples, from `token_logprobs`
+    offset:int=0,    # Where the first token starts in the choice's text
+) -> tuple[dict, int]:
+    "OpenAI's `logprobs` object for `entries`, and the text offset after them"
+    decode = lambda token: self.tokenizer.decode([token])
+    tokens = [decode(token) for token, _, _ in entries]
+    offsets = list(itertools.accumulate(map(len, tokens), initial=offset))
+    def top(text, logprob, rivals):
+        if logprob is None: return None
+        return {decode(rival): value for rival, value in rivals} | {text: logprob}
+    block = {'tokens': tokens, 'token_logprobs': [logprob for _, logprob, _ in entries],
+             'top_logprobs': [top(text, lp, rivals) for text, (_, lp, rivals) in zip(tokens, entries)],
+             'text_offset': offsets[:-1]}
+    return block, offsets[-1]
+
+# %% ../nbs/09a_api.ipynb #39116862
+@patch
+def text_choice(
+    self:Service,
+    i:int,          # The choice's index
+    job:Job,        # Its job
+    result:dict,    # What `_gather` collected for it: `text`, `finish`, `prompt` and `logprobs` entries
+    req:CompletionRequest,   # The request
+) -> dict:
+    "Choice `i` of a `/v1/completions` reply"
+    prompt = self.tokenizer.decode(job.ids) if req.echo else ''
+    block = None if req.logprobs is None else self.logprob_block(result['prompt'] + result['logprobs'])[0]
+    return {'index': i, 'text': prompt + result['text'], 'logprobs': block, 'finish_reason': result['finish']}
+
+# %% ../nbs/09a_api.ipynb #7be37b4e
+def output_mask(
+    pii:bool=False,                # Mask e-mail and IP addresses and phone numbers with chapter 01's `mask_pii`
+    block_words:list[str]=(),      # Words replaced by `<BLOCKED>` where they stand as words, in any case
+) -> Callable[[str], str]|None:
+    "The function a server passes its generated text through; None when it has nothing to mask"
+    spaced = [word for word in block_words if not word or re.search(r'\s', word)]
+    if spaced: raise UsageError(f"block word {spaced[0]!r}: give one word a line, without spaces")
+    if not pii and not block_words: return None
+    alternatives = '|'.join(map(re.escape, sorted(block_words, key=len, reverse=True)))
+    words = re.compile(rf'(?<!\w)(?:{alternatives})(?!\w)', re.IGNORECASE) if block_words else None
+    def mask(text:str) -> str:
+        if words is not None: text = words.sub('<BLOCKED>', text)
+        return mask_pii(text)[0] if pii else text
+    return mask
+
+def read_block_words(
+    path:Path,  # A text file: one word a line; blank lines and lines starting with `#` are skipped
+) -> list[str]:
+    "The blocked words listed in `path`"
+    path = Path(path)
+    if not path.is_file(): raise UsageError(f"--block-words {path}: no such file; give a text file with one word a line")
+    lines = [line.strip() for line in path.read_text(encoding='utf-8').splitlines()]
+    return [line for line in lines if line and not line.startswith('#')]
+
+# %% ../nbs/09a_api.ipynb #5dde111d
+def _safe_cut(
+    text:str,  # Text held back so far
+) -> int:
+    "Length of the longest prefix of `text` that ends with a whitespace character no mask can span"
+    for i in range(len(text) - 1, -1, -1):
+        if text[i].isspace() and not (i and (text[i - 1].isdigit() or text[i - 1] == ')')): return i + 1
+    return 0
+
+class MaskedText:
+    "Streamed text through `mask`: `push` returns only what no later text can change, `flush` the rest at the end"
+    def __init__(
+        self,
+        mask:Callable[[str], str],  # The mask, from `output_mask`
+    ):
+        self.mask, self.held = mask, ''
+    def push(self, text:str) -> str:
+        self.held += text
+        cut = _safe_cut(self.held)
+        ready, self.held = self.held[:cut], self.held[cut:]
+        return self.mask(ready) if ready else ''
+    def flush(self) -> str:
+        rest, self.held = self.held, ''
+        return self.mask(rest) if rest else ''
+
+# %% ../nbs/09a_api.ipynb #ccb48ee4
+def masked_emit(
+    emit:Callable[[dict], None],  # A job's `emit`
+    mask:Callable[[str], str],    # The mask, from `output_mask`
+) -> Callable[[dict], None]:
+    "An `emit` that sends the job's text through `MaskedText(mask)`"
+    held = MaskedText(mask)
+    def send(event:dict):
+        if 'text' in event:
+            text = held.push(event['text'])
+            if text: emit({**event, 'text': text})
+            return
+        if 'done' in event and (rest := held.flush()): emit({'text': rest, 'tokens': event['tokens']})
+        emit(event)
+    return send
+
+# %% ../nbs/09a_api.ipynb #70dbbc86
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)   # seconds
+
+class _EngineFigures(Collector):
+    "The engine's load and counts, read when Prometheus scrapes"
+    def __init__(self, engine:Engine): self.engine = engine
+    def collect(self):
+        load, stats = self.engine.load, self.engine.stats
+        yield GaugeMetricFamily('llm_course_jobs_running', 'Completions being decoded (one per choice)', load['running'])
+        yield GaugeMetricFamily('llm_course_jobs_waiting', 'Completions waiting for room in the batch', load['waiting'])
+        yield GaugeMetricFamily('llm_course_queue_capacity', 'Completions that may wait (max_queue)', self.engine.max_queue)
+        for name, key, doc in (('engine_failures', 'failed', 'Engine steps that failed (every job in hand got a 500)'),
+                               ('timeouts', 'timeout', 'Completions ended by the server\'s timeout'),
+                               ('cancellations', 'cancelled', 'Completions dropped because their client went away')):
+            yield CounterMetricFamily(f'llm_course_{name}', doc, stats[key])
+
+# %% ../nbs/09a_api.ipynb #9c4ba69a
+class Metrics:
+    "The server's Prometheus metrics, in a registry of their own"
+    def __init__(
+        self,
+        engine:Engine,  # The engine whose load and counts are reported
+    ):
+        self.registry = registry = CollectorRegistry()
+        self.requests = Counter('llm_course_requests', 'HTTP requests by route and status code', ['route', 'status'],
+                                registry=registry)
+        self.duration = Histogram('llm_course_request_duration_seconds', 'Time from request to the end of the reply',
+                                  ['route'], buckets=LATENCY_BUCKETS, registry=registry)
+        self.ttft = Histogram('llm_course_time_to_first_token_seconds', 'Time from request to its first generated token',
+                              buckets=LATENCY_BUCKETS, registry=registry)
+        self.prompt_tokens = Counter('llm_course_prompt_tokens', 'Prompt tokens of the requests served', registry=registry)
+        self.completion_tokens = Counter('llm_course_completion_tokens', 'Tokens generated', registry=registry)
+        registry.register(_EngineFigures(engine))
+
+    def observe(self, route:str, status:int, seconds:float, usage:dict):
+        "Count one HTTP request to `route` answered with `status` in `seconds`, with its `usage` (token counts)"
+        self.requests.labels(route, str(status)).inc()
+        self.duration.labels(route).observe(seconds)
+        self.prompt_tokens.inc(usage.get('prompt_tokens', 0))
+        self.completion_tokens.inc(usage.get('completion_tokens', 0))
+
+# %% ../nbs/09a_api.ipynb #3937977d
+class MetricsMiddleware:
+    "ASGI middleware: each HTTP request's route, status, duration and tokens into `metrics`"
+    def __init__(
+        self,
+        app,               # The ASGI app to wrap
+        metrics:Metrics,   # Where to count
+    ):
+        self.app, self.metrics = app, metrics
+    async def __call__(self, scope, receive, send):
+        if scope['type'] != 'http': return await self.app(scope, receive, send)
+        start, status = time.perf_counter(), []
+        async def send_(message):
+            if message['type'] == 'http.response.start': status.append(message['status'])
+            await send(message)
+        try: await self.app(scope, receive, send_)
+        finally:
+            route = getattr(scope.get('route'), 'path', 'other')   # set by the router when a route matched
+            usage = (scope.get('state') or {}).get('usage') or {}
+            self.metrics.observe(route, status[0] if status else 500, time.perf_counter() - start, usage)
+
 # %% ../nbs/09a_api.ipynb #016b2f05
-async def _gather(request:Request, reply:_Reply, jobs:list[Job], count) -> tuple[list[str], list[str|None]]:
-    "Each job's text and finish reason once all have ended (or the client went away); an error event raises `APIError`"
-    texts, finish = [''] * len(jobs), [None] * len(jobs)
+async def _gather(request:Request, reply:_Reply, jobs:list[Job], count) -> list[dict]:
+    "Each job's `text`, `finish` reason, `prompt` and `logprobs` entries once all have ended; an error raises `APIError`"
+    results = [{'text': '', 'finish': None, 'prompt': [], 'logprobs': []} for _ in jobs]
     try:
         async for i, event in reply.events(request):
             if 'error' in event:
                 status = 504 if event.get('type') == 'timeout' else 500
                 raise APIError(status, event['error'], event.get('type', 'server_error'))
-            texts[i] += event.get('text', '')
+            results[i]['text'] += event.get('text', '')
+            results[i]['prompt'] += event.get('prompt', [])
+            results[i]['logprobs'] += event.get('logprobs', [])
             count(i, event)
-            finish[i] = event.get('done', finish[i])
+            results[i]['finish'] = event.get('done', results[i]['finish'])
     finally:
         for job in jobs: job.cancelled = True   # no-op for finished jobs; stops the rest (client gone, or an error)
-    return texts, finish
+    return results
 
 # %% ../nbs/09a_api.ipynb #44691615
 @patch
@@ -225,14 +420,15 @@ async def answer(
     self:Service,
     request:Request,       # The HTTP request: tells when the client goes away, and keeps the usage for the access log
     req:_Sampling,         # Its validated body
-    prompts:list[str],     # The prompt texts, `req.n` choices each
+    prompts:list,          # The prompts (texts or token ids), `req.n` choices each
     extra_stop:list[str],  # Stop strings added to `req.stop` (those the chat layout needs)
     max_tokens,            # Most tokens per choice (None: as many as fit in the context)
     chat:bool,             # Answer as `/v1/chat/completions` does, else as `/v1/completions`
 ):
     "Run `req`'s jobs; the whole reply as a dict, or a `StreamingResponse` of server-sent events"
-    reply = _Reply()
-    jobs, prompt_tokens = self.jobs_for(req, prompts, extra_stop, max_tokens, reply.emitter)
+    reply = _Reply(self.metrics.ttft if self.metrics else None)
+    emitter = reply.emitter if self.mask is None else lambda i: masked_emit(reply.emitter(i), self.mask)
+    jobs, prompt_tokens = self.jobs_for(req, prompts, extra_stop, max_tokens, emitter)
     reply.n = len(jobs)
     try: self.engine.submit(jobs)
     except QueueFull as e:
@@ -243,12 +439,14 @@ async def answer(
     request.state.usage = usage = {'prompt_tokens': prompt_tokens * req.n, 'completion_tokens': 0, 'total_tokens': 0}
     count = _usage_counter(usage, len(jobs))
     if req.stream:
-        return StreamingResponse(_stream(request, reply, jobs, head, chat, req, count), media_type='text/event-stream',
+        return StreamingResponse(_stream(self, request, reply, jobs, head, chat, req, count),
+                                 media_type='text/event-stream',
                                  headers={'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no'})
-    texts, finish = await _gather(request, reply, jobs, count)
-    content = (lambda t: {'message': {'role': 'assistant', 'content': t}}) if chat else (lambda t: {'text': t})
-    choices = [{'index': i, **content(text), 'logprobs': None, 'finish_reason': reason}
-               for i, (text, reason) in enumerate(zip(texts, finish))]
+    results = await _gather(request, reply, jobs, count)
+    if chat:
+        choices = [{'index': i, 'message': {'role': 'assistant', 'content': r['text']}, 'logprobs': None,
+                    'finish_reason': r['finish']} for i, r in enumerate(results)]
+    else: choices = [self.text_choice(i, job, r, req) for i, (job, r) in enumerate(zip(jobs, results))]
     return {**head, 'choices': choices, 'usage': usage}
 
 # %% ../nbs/09a_api.ipynb #06ee885d
@@ -269,13 +467,18 @@ def _add_routes(
         listed = {'id': srv.name, 'object': 'model', 'created': _now(), 'owned_by': 'llm_course'}
         return {'object': 'list', 'data': [listed]}
 
+    @app.get('/metrics')
+    def metrics():
+        return Response(generate_latest(srv.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     @app.get('/', response_class=HTMLResponse)
     def page(): return CHAT_PAGE.read_text(encoding='utf-8')
 
     @app.post('/v1/completions', dependencies=key)
     async def completions(req:CompletionRequest, request:Request):
-        prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
-        return await srv.answer(request, req, prompts, [], req.max_tokens or 16, chat=False)
+        one = isinstance(req.prompt, str) or isinstance(req.prompt[0], int)   # a text, or one prompt's token ids
+        max_tokens = 16 if req.max_tokens is None else req.max_tokens
+        return await srv.answer(request, req, [req.prompt] if one else req.prompt, [], max_tokens, chat=False)
 
     @app.post('/v1/chat/completions', dependencies=key)
     async def chat_completions(req:ChatRequest, request:Request):
@@ -293,6 +496,7 @@ def make_app(
     model=None,             # A model already in memory, served instead of loading `model_dir`'s
     tokenizer=None,         # Its tokenizer (with `model`)
     int8:bool=False,        # Serve the int8 (dynamically quantized) model, on the CPU
+    mask:Callable[[str], str]|None=None,  # Pass the generated text through this (`output_mask`; None: as is)
 ) -> FastAPI:
     "A FastAPI app serving the model folder `model_dir` with the OpenAI completions and chat API"
     model_dir = Path(model_dir)
@@ -300,38 +504,48 @@ def make_app(
     if int8: model = quantize_int8(model)
     name = model_dir.name if model_dir.name != 'model' else model_dir.parent.name or 'model'
     engine = Engine(model, tokenizer, max_batch=max_batch, max_queue=max_queue)
-    srv = Service(engine, tokenizer, name, model.config.block_size, api_key=api_key, timeout=timeout)
+    srv = Service(engine, tokenizer, name, model.config.block_size, api_key=api_key, timeout=timeout, mask=mask,
+                  metrics=Metrics(engine))
 
     async def lifespan(app):
         srv.engine.start()
         yield
         await asyncio.to_thread(srv.engine.close, 30)
     app = FastAPI(title='llm_course server', lifespan=lifespan)
-    app.state.engine, app.state.model_name = srv.engine, name
+    app.state.engine, app.state.model_name, app.state.metrics = srv.engine, name, srv.metrics
     app.add_exception_handler(APIError, lambda request, e: _error_response(e))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(MetricsMiddleware, metrics=srv.metrics)
     _add_routes(app, srv)
     return app
 
 # %% ../nbs/09a_api.ipynb #c037
 def _sse(obj) -> str: return f"data: {json.dumps(obj)}\n\n"
 
-async def _stream(request, reply:_Reply, jobs:list[Job], head:dict, chat:bool, req, count):
+async def _stream(srv:Service, request, reply:_Reply, jobs:list[Job], head:dict, chat:bool, req, count):
     "The server-sent events of a streamed reply; cancels the jobs when the stream stops"
     head = {**head, 'object': 'chat.completion.chunk' if chat else 'text_completion'}
-    def chunk(i, text=None, finish=None, first=False):
+    offsets = [0] * len(jobs)   # where each choice's next token starts in its text (`text_offset`)
+    def logprobs(i, entries):
+        if entries is None or getattr(req, 'logprobs', None) is None: return None
+        block, offsets[i] = srv.logprob_block(entries, offsets[i])
+        return block
+    def chunk(i, text=None, finish=None, first=False, entries=None):
         if chat:
             if first: delta = {'role': 'assistant', 'content': ''}
             else: delta = {'content': text} if text is not None else {}
         choice = {'index': i, 'delta': delta} if chat else {'index': i, 'text': text or ''}
-        return {**head, 'choices': [{**choice, 'logprobs': None, 'finish_reason': finish}]}
+        return {**head, 'choices': [{**choice, 'logprobs': logprobs(i, entries), 'finish_reason': finish}]}
     try:
         if chat:
             for i in range(len(jobs)): yield _sse(chunk(i, first=True))
+        elif req.echo and req.logprobs is None:   # with logprobs, the prompt comes in its own event, scored
+            for i, job in enumerate(jobs): yield _sse(chunk(i, srv.tokenizer.decode(job.ids)))
         async for i, event in reply.events(request):
             count(i, event)
-            if 'text' in event: yield _sse(chunk(i, event['text']))
+            if 'prompt' in event: yield _sse(chunk(i, srv.tokenizer.decode(jobs[i].ids), entries=event['prompt']))
+            elif 'text' in event: yield _sse(chunk(i, event['text'], entries=event.get('logprobs')))
             elif 'done' in event: yield _sse(chunk(i, finish=event['done']))
             else:
                 error_type = event.get('type', 'server_error')
@@ -344,6 +558,9 @@ async def _stream(request, reply:_Reply, jobs:list[Job], head:dict, chat:bool, r
 
 # %% ../nbs/09a_api.ipynb #c039
 CHAT_PAGE = importlib.resources.files('llm_course')/'chat.html'   # shipped with the package (package data)
+
+# %% ../nbs/09a_api.ipynb #e4c6444a
+ALERT_RULES = importlib.resources.files('llm_course')/'alerts.yml'   # Prometheus alerting rules (package data)
 
 # %% ../nbs/09a_api.ipynb #c058
 class AccessLog:
@@ -405,17 +622,21 @@ def serve(
     grace:float=30.0,       # Seconds the requests in flight get to finish when the server stops
     log_level:str='info',   # Level of uvicorn's and the server's logs: 'debug', 'info', 'warning' or 'error'
     int8:bool=False,        # Serve the int8 (dynamically quantized) model, on the CPU
+    mask_pii:bool=False,    # Mask e-mail and IP addresses and phone numbers in the generated text (chapter 01's masks)
+    block_words:Path|None=None,  # A file of words (one a line) replaced by `<BLOCKED>` in the generated text
 ):
     "Serve the model folder `model_dir` over HTTP until interrupted"
     import uvicorn
     if timeout <= 0: raise UsageError(f"timeout={timeout}: a request needs more than 0 seconds")
+    mask = output_mask(mask_pii, read_block_words(block_words) if block_words else ())
     check_listen(host, port)
-    app = make_app(model_dir, api_key=api_key, max_batch=max_batch, max_queue=max_queue, timeout=timeout, int8=int8)
+    app = make_app(model_dir, api_key=api_key, max_batch=max_batch, max_queue=max_queue, timeout=timeout, int8=int8,
+                   mask=mask)
     app.add_middleware(AccessLog)
     log = _server_log(log_level)
     log.info(f"serving {app.state.model_name!r} on http://{host}:{port} (chat page at /, API at /v1, "
              f"{'API key required' if api_key else 'no API key'}, max_batch={max_batch}, max_queue={max_queue}"
-             f"{', int8' if int8 else ''})")
+             f"{', int8' if int8 else ''}{', masked replies' if mask else ''}; metrics at /metrics)")
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the handler it found: make
     # SIGTERM end like Ctrl-C, and both end here, so that a stopped server exits with status 0
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -423,3 +644,57 @@ def serve(
         uvicorn.run(app, host=host, port=port, access_log=False, log_level=log_level, timeout_graceful_shutdown=grace)
     except KeyboardInterrupt: pass
     log.info(f"stopped: {dict(app.state.engine.stats)}")
+
+# %% ../nbs/09a_api.ipynb #f2b1ef79
+from .exercises import ExerciseError, call, exercise, expect_close, expect_equal
+
+# %% ../nbs/09a_api.ipynb #e6f2916b
+def _histogram_quantile_reference(q, bounds, counts):
+    "Prometheus' estimate of the `q` quantile from cumulative bucket `counts` under upper `bounds` (last: +Inf)"
+    rank = q * counts[-1]
+    i = next(i for i, count in enumerate(counts) if count >= rank)
+    if bounds[i] == float('inf'): return bounds[-2]
+    lower, below = (0.0, 0) if i == 0 else (bounds[i - 1], counts[i - 1])
+    return lower + (bounds[i] - lower) * (rank - below) / (counts[i] - below)
+
+def _upper_bound(q, bounds, counts):
+    "Typical wrong answer: the upper bound of the bucket, without interpolating"
+    rank = q * counts[-1]
+    return next(b for b, count in zip(bounds, counts) if count >= rank)
+
+@exercise('09a.1', "Write `histogram_quantile(q, bounds, counts)` as Prometheus computes it: find the bucket of rank "
+          "`q * counts[-1]` in the cumulative `counts` and interpolate linearly within it (the +Inf bucket: the last "
+          "finite bound).", solution=lambda: _histogram_quantile_reference, wrong=lambda: _upper_bound)
+def _check_09a_1(answer):
+    inf = float('inf')
+    for q, bounds, counts in ((0.5, [0.1, 0.5, 1, inf], [2, 6, 9, 10]), (0.99, [0.1, 0.5, 1, inf], [2, 6, 9, 10]),
+                              (0.25, [1, 2, inf], [4, 4, 4]), (0.9, [0.5, 2.5, inf], [0, 10, 10])):
+        expect_close(call(answer, q, list(bounds), list(counts)), _histogram_quantile_reference(q, bounds, counts),
+                     f"histogram_quantile({q}, {bounds}, {counts})")
+
+# %% ../nbs/09a_api.ipynb #e62c4763
+def _error_ratio_reference(requests):
+    "Share of /v1 requests that ended with a 5xx status"
+    api = {key: n for key, n in requests.items() if key[0].startswith('/v1/')}
+    total = sum(api.values())
+    return sum(n for (_, status), n in api.items() if 500 <= int(status) < 600) / total if total else 0.0
+
+@exercise('09a.2', "Write `error_ratio(requests)`: for `{(route, status): count}`, the share of requests to `/v1/...` "
+          "routes that ended with a status from 500 to 599 (0.0 when there are none).",
+          solution=lambda: _error_ratio_reference,
+          wrong=lambda: lambda requests: (sum(n for (r, s), n in requests.items() if int(s) >= 400)
+                                          / max(1, sum(requests.values()))))
+def _check_09a_2(answer):
+    cases = ({('/v1/completions', '200'): 90, ('/v1/completions', '504'): 6, ('/v1/completions', '401'): 4,
+              ('/health', '200'): 50, ('/v1/chat/completions', '500'): 2},
+             {('/v1/models', '200'): 3}, {}, {('/metrics', '500'): 1})
+    for requests in cases:
+        expect_close(call(answer, dict(requests)), _error_ratio_reference(requests), f"error_ratio({requests})")
+
+# %% ../nbs/09a_api.ipynb #1d2fe368
+@exercise('09a.3', "Write `safe_cut(text)`: the length of the longest prefix of `text` that ends with a whitespace "
+          "character not right after a digit or `)` (0 if none).", solution=lambda: _safe_cut,
+          wrong=lambda: lambda text: max((i + 1 for i, c in enumerate(text) if c.isspace()), default=0))
+def _check_09a_3(answer):
+    for text in ('call 555 123', 'mail jane@exa', 'no space', 'ring (555) 12', 'done. ', 'at 10.0.0.1 now', ''):
+        expect_equal(call(answer, text), _safe_cut(text), f"safe_cut({text!r})")

@@ -132,3 +132,112 @@ class CausalSelfAttention(nn.Module):
         dropout_p = self.dropout if self.training else 0.0
         y = fused_attention(q, k, v, mask, dropout_p, is_causal=bool(mask is None and T == S))
         return self.resid_dropout(self.c_proj(merge_heads(y)))
+
+# %% ../nbs/03_attention.ipynb #6a5fd0e3
+from types import SimpleNamespace
+from .exercises import ExerciseError, call, describe, exercise, expect_close, expect_equal
+
+# %% ../nbs/03_attention.ipynb #456460c8
+def _mask_for_reference(T, S):
+    "Boolean `(T, S)` mask, True where query `i`, at position `S - T + i`, may attend to key `j`"
+    return torch.ones(T, S, dtype=torch.bool).tril(diagonal=S - T)
+
+@exercise('03.1', "Write `mask_for(T, S)`: the boolean causal mask of shape `(T, S)` for `T` queries that are the "
+          "newest of `S` positions (query `i` sits at position `S - T + i`), True where attending is allowed.",
+          solution=lambda: _mask_for_reference, wrong=lambda: lambda T, S: torch.ones(T, S, dtype=torch.bool).tril())
+def _check_03_1(answer):
+    for T, S in ((4, 4), (1, 6), (3, 5), (2, 2)):
+        expect_equal(call(answer, T, S), _mask_for_reference(T, S), f"mask_for({T}, {S})")
+
+# %% ../nbs/03_attention.ipynb #930fa1cd
+def _heads_of_reference(x, n_head):
+    "`(B, T, C)` -> `(B, n_head, T, C // n_head)`: a view per head, then heads before positions"
+    B, T, C = x.shape
+    return x.view(B, T, n_head, C // n_head).transpose(1, 2)
+
+@exercise('03.2', "Write `heads_of(x, n_head)`: the activations `x` `(B, T, C)` cut into `n_head` heads, "
+          "`(B, n_head, T, C // n_head)`, head `h` holding channels `h * C // n_head` to `(h + 1) * C // n_head`.",
+          solution=lambda: _heads_of_reference,
+          wrong=lambda: lambda x, n_head: x.reshape(x.shape[0], n_head, x.shape[1], x.shape[2] // n_head))
+def _check_03_2(answer):
+    for B, T, C, n_head in ((1, 3, 8, 2), (2, 5, 12, 3), (2, 4, 6, 1)):
+        x = torch.arange(B * T * C, dtype=torch.float32).view(B, T, C)
+        expect_equal(call(answer, x.clone(), n_head), _heads_of_reference(x, n_head),
+                     f"heads_of(x, {n_head}) for x = torch.arange({B * T * C}).view({B}, {T}, {C})")
+
+# %% ../nbs/03_attention.ipynb #5ae247d5
+def _causal_attention_reference(q, k, v):
+    "Causal scaled dot-product attention from the formula: softmax(q k^T / sqrt(d) + M) v"
+    T, S = q.shape[-2], k.shape[-2]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    scores = scores.masked_fill(~causal_mask(T, S, q.device), float('-inf'))
+    return scores.softmax(-1) @ v
+
+def _causal_attention_unscaled(q, k, v):
+    "Typical wrong answer: forgets to divide the scores by sqrt(d_k)"
+    scores = (q @ k.transpose(-2, -1)).masked_fill(~causal_mask(q.shape[-2], k.shape[-2]), float('-inf'))
+    return scores.softmax(-1) @ v
+
+@exercise('03.3', "Write `causal_attention(q, k, v)`: scaled dot-product attention with a causal mask for `q`, `k`, "
+          "`v` of shape `(..., T, d)`, from the formula, without `F.scaled_dot_product_attention`.",
+          solution=lambda: _causal_attention_reference, wrong=lambda: _causal_attention_unscaled)
+def _check_03_3(answer):
+    g = torch.Generator().manual_seed(3)
+    for shape_qk, d_v in (((2, 3, 5, 8), 8), ((1, 1, 4, 16), 16), ((6, 4), 3)):
+        q, k = (torch.randn(shape_qk, generator=g, dtype=torch.float64) for _ in range(2))
+        v = torch.randn(*shape_qk[:-1], d_v, generator=g, dtype=torch.float64)
+        want = F.scaled_dot_product_attention(q[None], k[None], v[None], is_causal=True)[0]
+        expect_close(call(answer, q.clone(), k.clone(), v.clone()), want,
+                     f"causal_attention(q, k, v) for q, k {tuple(shape_qk)} and v {tuple(v.shape)}, "
+                     "against F.scaled_dot_product_attention", rtol=1e-6, atol=1e-8)
+
+# %% ../nbs/03_attention.ipynb #7fa0fcde
+def _rotate_reference(x, positions, base=10000.0):
+    "Rotary embedding of `x` `(T, d)`: the pairs `(i, i + d/2)` of row `t` turned by `positions[t] * base**(-2i/d)`"
+    d = x.shape[-1]
+    theta = base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
+    angle = torch.as_tensor(positions, dtype=torch.float64)[:, None] * theta
+    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
+    x1, x2 = x[..., :d // 2], x[..., d // 2:]
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1)
+
+def _rotate_slow(x, positions, base=10000.0):
+    "Typical wrong answer: frequencies `base ** (-i/d)` instead of `base ** (-2i/d)`, so high pairs turn too fast"
+    d = x.shape[-1]
+    angle = torch.as_tensor(positions, dtype=torch.float64)[:, None] * base ** (-torch.arange(d // 2) / d)
+    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
+    x1, x2 = x[..., :d // 2], x[..., d // 2:]
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1)
+
+@exercise('03.4', "Write `rotate(x, positions, base=10000.0)`: RoPE for `x` `(T, d)` whose row `t` sits at position "
+          "`positions[t]`: rotate each pair of dimensions `(i, i + d/2)` by `positions[t] * base ** (-2i / d)`.",
+          solution=lambda: _rotate_reference, wrong=lambda: _rotate_slow)
+def _check_03_4(answer):
+    g = torch.Generator().manual_seed(4)
+    cases = ((5, 8, [0, 1, 2, 3, 4], 10000.0), (3, 16, [0, 7, 100], 10000.0), (2, 4, [3, 9], 100.0))
+    for T, d, positions, base in cases:
+        x = torch.randn(T, d, generator=g)
+        cos, sin = rope_angles(torch.tensor([positions]), d, base)
+        want = apply_rope(x[None, None], cos, sin)[0, 0]
+        expect_close(call(answer, x.clone(), torch.tensor(positions), base), want,
+                     f"rotate(x, positions={positions}, base={base}) for x of shape ({T}, {d}), against apply_rope",
+                     rtol=1e-4, atol=1e-4)
+
+# %% ../nbs/03_attention.ipynb #92bd0444
+def _kv_cache_bytes_of_reference(cfg, batch=1, bytes_per=2):
+    "Bytes of keys and values, `n_embd` numbers each, per layer, for `block_size` tokens of `batch` sequences"
+    return 2 * cfg.n_layer * cfg.n_embd * cfg.block_size * batch * bytes_per
+
+@exercise('03.5', "Write `kv_cache_bytes_of(cfg, batch=1, bytes_per=2)`: the bytes a KV cache holds when `batch` "
+          "sequences each fill the context (`cfg.block_size` tokens) of a model of `cfg.n_layer` layers of width "
+          "`cfg.n_embd`, at `bytes_per` bytes a number.", solution=lambda: _kv_cache_bytes_of_reference,
+          wrong=lambda: lambda cfg, batch=1, bytes_per=2: cfg.n_layer * cfg.n_embd * cfg.block_size * batch * bytes_per)
+def _check_03_5(answer):
+    shapes = {'GPT-2 small': (12, 768, 1024), 'the cpu profile': (4, 128, 128), 'a tiny model': (2, 64, 64)}
+    for name, (n_layer, n_embd, block_size) in shapes.items():
+        cfg = SimpleNamespace(n_layer=n_layer, n_embd=n_embd, block_size=block_size)
+        for batch, bytes_per in ((1, 2), (8, 4)):
+            expect_equal(call(answer, cfg, batch=batch, bytes_per=bytes_per),
+                         _kv_cache_bytes_of_reference(cfg, batch, bytes_per),
+                         f"kv_cache_bytes_of(cfg, batch={batch}, bytes_per={bytes_per}) for {name} "
+                         f"(n_layer={n_layer}, n_embd={n_embd}, block_size={block_size})")

@@ -141,6 +141,45 @@ def _add_serve(sub):
     p.add_argument('--timeout', type=float, default=120.0,
                    help='seconds a request may take, waiting included (then 504)')
     p.add_argument('--int8', action='store_true', help='serve the int8 (dynamically quantized) model, on the CPU')
+    p.add_argument('--mask-pii', action='store_true',
+                   help='mask e-mail and IP addresses and phone numbers in the generated text, streams included')
+    p.add_argument('--block-words', type=Path, metavar='FILE',
+                   help='replace the words listed in FILE (one a line) by <BLOCKED> in the generated text')
+
+# %% ../nbs/10_cli.ipynb #740437f1
+def _add_prune_and_serve_config(sub):
+    p = sub.add_parser('prune', help='remove attention heads, MLP neurons or blocks from a model folder into a smaller one')
+    p.add_argument('--model', type=Path, required=True, help='model folder (e.g. RUN/model)')
+    p.add_argument('--out', type=Path, required=True, help='folder for the pruned model')
+    p.add_argument('--heads', type=float, default=0.0, help="fraction of each block's attention heads to remove")
+    p.add_argument('--neurons', type=float, default=0.0, help="fraction of each block's MLP neurons to remove")
+    p.add_argument('--blocks', type=float, default=0.0, help='fraction of the blocks to remove (least influential first)')
+    p.add_argument('--overwrite', action='store_true', help='write into a non-empty --out')
+    p = sub.add_parser('serve-config', help='write a load balancer configuration for several `serve` replicas')
+    p.add_argument('balancer', choices=('nginx',), help='the load balancer')
+    p.add_argument('--replicas', type=int, default=2, help='replicas on consecutive ports from --first-port')
+    p.add_argument('--first-port', type=int, default=8001, help="the first replica's port")
+    p.add_argument('--host', default='127.0.0.1', help='address the replicas listen on')
+    p.add_argument('--server', action='append', metavar='HOST:PORT', help='a replica (repeatable; replaces --replicas)')
+    p.add_argument('--listen', type=int, default=8000, help='port the balancer listens on')
+    p.add_argument('--out', type=Path, help='file to write (default: print it)')
+
+def _prune(args):
+    for name in ('heads', 'neurons', 'blocks'):
+        if not 0 <= getattr(args, name) < 1:
+            raise UsageError(f"--{name} {getattr(args, name)}: use a fraction from 0 up to (not including) 1")
+    if not (args.heads or args.neurons or args.blocks):
+        raise UsageError("nothing to remove: pass --heads, --neurons or --blocks with a fraction (e.g. --heads 0.25)")
+    check_out(args.out, args.overwrite)
+    from llm_course.pruning import prune_folder
+    print(json.dumps(prune_folder(args.model, args.out, args.heads, args.neurons, args.blocks)))
+
+def _serve_config(args):
+    from llm_course.scaling import nginx_config, replica_servers
+    servers = args.server or replica_servers(args.replicas, args.first_port, args.host)
+    text = nginx_config(servers, listen=args.listen)
+    if args.out: Path(args.out).write_text(text)
+    else: print(text, end='')
 
 # %% ../nbs/10_cli.ipynb #b84f7b4d
 def build_parser() -> argparse.ArgumentParser:
@@ -149,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  description='The whole life of a language model, from text to a served model.')
     sub = ap.add_subparsers(dest='command', required=True)
     sub.add_parser('profiles', help='list the run profiles and how they differ')
-    commands = (_add_pipeline_and_prepare, _add_train, _add_evaluate, _add_generate, _add_finetune, _add_serve)
+    commands = (_add_pipeline_and_prepare, _add_train, _add_evaluate, _add_generate, _add_finetune, _add_serve,
+                _add_prune_and_serve_config)
     for add_commands in commands: add_commands(sub)
     return ap
 
@@ -161,18 +201,19 @@ def _profiles(args):
 def _serve(args):
     try: from llm_course.api import serve
     except ImportError as e:
-        raise UsageError(f"serve needs FastAPI and uvicorn ({e.name} is missing): "
+        raise UsageError(f"serve needs FastAPI, uvicorn and prometheus-client ({e.name} is missing): "
                          "pip install 'llm-course[serve]'") from None
     serve(args.model, host=args.host, port=args.port, api_key=args.api_key, max_batch=args.max_batch,
-          max_queue=args.max_queue, timeout=args.timeout, int8=args.int8)
+          max_queue=args.max_queue, timeout=args.timeout, int8=args.int8, mask_pii=args.mask_pii,
+          block_words=args.block_words)
 
 # %% ../nbs/10_cli.ipynb #ecc1a250
 def _generate(args):
-    from llm_course.generation import sample_texts
-    from llm_course.model import load_model_folder
     cfg = run_config(args)
     if args.repetition_penalty <= 0:
         raise UsageError(f"--repetition-penalty {args.repetition_penalty}: must be > 0 (1 turns it off)")
+    from llm_course.generation import sample_texts   # after the checks: a usage error returns at once
+    from llm_course.model import load_model_folder
     model, tokenizer = load_model_folder(args.model)
     given = lambda value, default: default if value is None else value
     samples = sample_texts(model, tokenizer, given(args.prompt, cfg.prompt), n=given(args.num_samples, cfg.num_samples),
@@ -183,10 +224,10 @@ def _generate(args):
     for sample in samples: print(sample)
 
 def _evaluate(args):
+    cfg = run_config(args)
     from llm_course.data import load_corpus, normalize_text
     from llm_course.evaluation import perplexity
     from llm_course.model import load_model_folder
-    cfg = run_config(args)
     model, tokenizer = load_model_folder(args.model)
     docs = load_corpus(cfg.data, cfg.doc_chars)['text'][:args.max_docs]
     texts = [t for t in map(normalize_text, docs) if t]
@@ -220,12 +261,12 @@ def _finetune(args):
 
 # %% ../nbs/10_cli.ipynb #72a2b906
 def _train(args):
+    out = args.out
+    cfg, profile = resume_config(args, out) if args.resume else (run_config(args), args.profile)
     from accelerate import PartialState
     from llm_course.core import pick_device
     from llm_course.model import export_model
     from llm_course.pipeline import save_config, stage_tokenize, stage_train
-    out = args.out
-    cfg, profile = resume_config(args, out) if args.resume else (run_config(args), args.profile)
     state = PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
     with state.main_process_first():
         if state.is_main_process:
@@ -239,23 +280,23 @@ def _train(args):
 
 # %% ../nbs/10_cli.ipynb #6d17c2c7
 def _prepare(args):
-    from llm_course.pipeline import save_config, stage_prepare
     cfg = run_config(args)
     check_out(args.out, args.overwrite)
+    from llm_course.pipeline import save_config, stage_prepare
     args.out.mkdir(parents=True, exist_ok=True)
     stage_prepare(cfg, args.out)
     save_config(cfg, args.out, args.profile)
 
 def _pipeline(args):
-    from llm_course.pipeline import pipeline
     cfg = run_config(args)
     out = args.out or Path('runs')/f"{args.profile}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, args.overwrite)
+    from llm_course.pipeline import pipeline
     pipeline(cfg, out, args.profile, progress=args.progress)
 
 # %% ../nbs/10_cli.ipynb #c022
 COMMANDS = {'profiles': _profiles, 'serve': _serve, 'generate': _generate, 'evaluate': _evaluate, 'finetune': _finetune,
-            'train': _train, 'prepare': _prepare, 'pipeline': _pipeline}
+            'train': _train, 'prepare': _prepare, 'pipeline': _pipeline, 'prune': _prune, 'serve-config': _serve_config}
 
 def main(
     argv=None,  # Command-line arguments, e.g. `['train', '--out', 'runs/a']` (None: `sys.argv[1:]`)
@@ -264,12 +305,13 @@ def main(
     args = build_parser().parse_args(argv)
     args.progress = sys.stderr.isatty()   # progress bars for a person at a terminal; none in logs, pipes or notebooks
     if args.command != 'profiles':
-        from transformers.utils import logging as hf_logging
-        # transformers' bars ("Writing model shards" at every checkpoint) would break the train bar
-        hf_logging.disable_progress_bar()
-        if not args.progress:
-            import datasets
-            datasets.disable_progress_bars()
+        # transformers' bars ("Writing model shards" at every checkpoint) would break the train bar. Turned off
+        # without importing transformers or datasets (seconds): each command imports what it uses, after its checks
+        from huggingface_hub.utils import disable_progress_bars
+        disable_progress_bars()   # transformers starts with its bars off when the Hub's are
+        if hf_logging := sys.modules.get('transformers.utils.logging'): hf_logging.disable_progress_bar()
+        if not args.progress and (datasets := sys.modules.get('datasets')): datasets.disable_progress_bars()
+        elif not args.progress: os.environ['HF_DATASETS_DISABLE_PROGRESS_BARS'] = '1'   # read when datasets loads
     try: COMMANDS[args.command](args)
     except UsageError as e:
         print(f"llm-course {args.command}: error: {e}", file=sys.stderr)
@@ -281,3 +323,76 @@ def main(
 
 # %% ../nbs/10_cli.ipynb #c024
 if __name__ == '__main__': main()
+
+# %% ../nbs/10_cli.ipynb #3f0a9615
+import contextlib, io
+from .exercises import ExerciseError, call, exercise, expect_equal
+
+# %% ../nbs/10_cli.ipynb #c2200fa7
+def _parse_set_last_equals(pairs):
+    "A typical slip: splitting at the last `=`, so a value holding `=` loses its start to the key"
+    return dict(pair.rsplit('=', 1) for pair in pairs)
+
+@exercise('10.1', "Write `parse_set(pairs)`: the dict of `--set key=value` strings, the value being everything after "
+          "the first `=`.", solution=lambda: parse_overrides, wrong=lambda: _parse_set_last_equals)
+def _check_10_1(answer):
+    for pairs in (['lr=1e-3'], ['n_layer=2', 'data=embedded'], ['prompt=a=b', 'top_k=5']):
+        expect_equal(call(answer, list(pairs)), parse_overrides(pairs), f"parse_set({pairs})")
+
+# %% ../nbs/10_cli.ipynb #29daa2ce
+def _prune_parser_reference():
+    "The arguments of `llm-course prune`"
+    p = argparse.ArgumentParser(prog='llm-course prune')
+    p.add_argument('--model', type=Path, required=True)
+    p.add_argument('--out', type=Path, required=True)
+    for name in ('heads', 'neurons', 'blocks'): p.add_argument(f'--{name}', type=float, default=0.0)
+    return p
+
+def _prune_parser_no_defaults():
+    "A typical slip: the fractions without a default, so an option not given is None"
+    p = argparse.ArgumentParser(prog='llm-course prune')
+    p.add_argument('--model', type=Path, required=True)
+    p.add_argument('--out', type=Path, required=True)
+    for name in ('heads', 'neurons', 'blocks'): p.add_argument(f'--{name}', type=float)
+    return p
+
+# %% ../nbs/10_cli.ipynb #23be71fb
+def _parsed(parser, argv:list):
+    "`parser.parse_args(argv)` as a dict, or the string 'exit' where argparse refuses `argv` (its message hidden)"
+    with contextlib.redirect_stderr(io.StringIO()):
+        try: return vars(parser.parse_args(argv))
+        except SystemExit: return 'exit'
+
+@exercise('10.2', "Write `prune_parser()`: an argparse parser with `--model` and `--out` required (paths) and "
+          "`--heads`, `--neurons`, `--blocks` floats defaulting to 0.",
+          solution=lambda: _prune_parser_reference, wrong=lambda: _prune_parser_no_defaults)
+def _check_10_2(answer):
+    parser = call(answer)
+    if not isinstance(parser, argparse.ArgumentParser):
+        raise ExerciseError(f"expected an argparse.ArgumentParser, got {type(parser).__name__}")
+    for argv in (['--model', 'm', '--out', 'o', '--heads', '0.5'], ['--model', 'm', '--out', 'o', '--blocks', '0.25'],
+                 ['--model', 'm'], ['--out', 'o', '--heads', '0.5']):
+        got, want, what = _parsed(parser, argv), _parsed(_prune_parser_reference(), argv), f"parsing {' '.join(argv)}"
+        if 'exit' in (got, want) and got != want:
+            raise ExerciseError(f"{what}: expected {'a refusal (a required option is missing)' if want == 'exit' else 'the arguments'}, "
+                                f"got {'a refusal' if got == 'exit' else 'the arguments'}")
+        if want == 'exit': continue
+        for key, value in want.items(): expect_equal(got.get(key), value, f"{what}: args.{key}")
+
+# %% ../nbs/10_cli.ipynb #edcf2b3d
+def _exit_status_reference(error):
+    "The exit status `main` ends with for `error`"
+    if error is None: return 0
+    if isinstance(error, UsageError): return 2
+    return 130 if isinstance(error, KeyboardInterrupt) else 1
+
+def _exit_status_usage_as_failure(error):
+    "A typical slip: bad input treated like any other failure"
+    if error is None: return 0
+    return 130 if isinstance(error, KeyboardInterrupt) else 1
+
+@exercise('10.3', "Write `exit_status(error)`: 0 for None, 2 for a UsageError, 130 for KeyboardInterrupt, 1 otherwise.",
+          solution=lambda: _exit_status_reference, wrong=lambda: _exit_status_usage_as_failure)
+def _check_10_3(answer):
+    for error in (None, UsageError('--out x: folder is not empty'), KeyboardInterrupt(), RuntimeError('disk full')):
+        expect_equal(call(answer, error), _exit_status_reference(error), f"exit_status({error!r})")

@@ -19,10 +19,7 @@ __all__ = ['HUB_LOCAL_FILES', 'STDLIB_MODULES', 'UsageError', 'RunConfig', 'sett
            'replace_dir', 'quiet_progress_bars', 'png_of', 'cache_dir', 'main_job']
 
 # %% ../nbs/00_core.ipynb #c004
-import numpy as np
-import torch
 from filelock import FileLock
-from huggingface_hub import hf_hub_download
 
 # %% ../nbs/00_core.ipynb #c007
 class UsageError(ValueError):
@@ -191,6 +188,8 @@ def seed_everything(
     seed:int,  # Seed for Python's `random`, NumPy and PyTorch
 ):
     "Seed Python, NumPy and PyTorch"
+    import numpy as np   # numpy, torch and the Hub client are imported in the functions that use them:
+    import torch         # `llm-course --help` and `profiles` start without them
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -200,6 +199,7 @@ def pick_device(
     pref:str='auto',  # Requested device: `auto`, `cpu` or `cuda`
 ) -> str:
     "`cuda` when asked for or available under `auto`, else `cpu`"
+    import torch
     if pref not in ('auto', 'cpu', 'cuda'): raise UsageError(f"device={pref!r}: use auto, cpu or cuda")
     if pref == 'cuda' and not torch.cuda.is_available():
         raise UsageError("device=cuda but no CUDA GPU is visible; use --set device=cpu")
@@ -208,6 +208,7 @@ def pick_device(
 # %% ../nbs/00_core.ipynb #c033
 def cpu_bf16_units() -> bool:
     "Whether this CPU reports bf16 matrix units (x86's AVX512-BF16 or AMX tiles), which PyTorch's bf16 kernels use"
+    import torch
     flags = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')   # torch.cpu's readers of the CPU's feature flags
     return any(getattr(torch.cpu, reader, lambda: False)() for reader in flags)
 
@@ -217,6 +218,7 @@ def pick_precision(
 ) -> str:
     "Accelerate's `mixed_precision`: `bf16` when asked for, or under `auto` where the device has fast bf16; else `no`"
     if pref not in ('auto', 'fp32', 'bf16'): raise UsageError(f"precision={pref!r}: use auto, fp32 or bf16")
+    import torch
     gpu_bf16 = device == 'cuda' and torch.cuda.is_bf16_supported()
     if pref == 'bf16' and device == 'cuda' and not gpu_bf16:
         raise UsageError("precision=bf16 but this GPU has no bf16 support; use --set precision=fp32")
@@ -259,6 +261,7 @@ def gpt2_files() -> tuple[Path, Path]|None:
     if (folder := data_dir()) and (folder/'gpt2'/'encoder.json').exists():
         return folder/'gpt2'/'encoder.json', folder/'gpt2'/'vocab.bpe'
     if not hub_online(): return None
+    from huggingface_hub import hf_hub_download
     # openai-community/gpt2 keeps the same two files as vocab.json and merges.txt
     return tuple(Path(hf_hub_download('openai-community/gpt2', name)) for name in ('vocab.json', 'merges.txt'))
 
@@ -384,6 +387,7 @@ def main_job(
             raise UsageError(f"LLM_COURSE_MAIN_JOB={given}: no metrics.json there; point it at a finished "
                              "`llm-course pipeline` run folder, or unset it")
         return Path(given).expanduser()
+    import torch
     recipe = [dataclasses.asdict(load_profile(profile)), _source_digest(), sys.version, torch.__version__]
     out = cache_dir()/f"main-{profile}-{hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:12]}"
     if (out/'metrics.json').exists(): return out
@@ -398,3 +402,109 @@ def main_job(
             raise RuntimeError(f"llm-course pipeline --profile {profile} failed:\n{proc.stderr[-3000:]}")
         os.replace(tmp, out)
     return out
+
+# %% ../nbs/00_core.ipynb #950c9157
+import tempfile
+from .exercises import ExerciseError, call, describe, exercise, expect_equal
+
+# %% ../nbs/00_core.ipynb #d29c935b
+def _shuffled_reference(items, seed):
+    "A shuffled copy of `items`, in the order `random.Random(seed)` gives; the global `random` state is left alone"
+    out = list(items)
+    random.Random(seed).shuffle(out)
+    return out
+
+def _shuffled_reseeding(items, seed):
+    "Typical wrong answer: the right order, but it reseeds the global generator that the rest of the program draws from"
+    random.seed(seed)
+    out = list(items)
+    random.shuffle(out)
+    return out
+
+@exercise('00.1', "Write `shuffled(items, seed)`: a shuffled copy of the list `items`, in the order that "
+          "`random.Random(seed).shuffle` gives, without changing `items` or the global `random` state.",
+          solution=lambda: _shuffled_reference, wrong=lambda: _shuffled_reseeding)
+def _check_00_1(answer):
+    for items, seed in ((list(range(10)), 0), (list('abcdefgh'), 42), ([], 1)):
+        given, state = list(items), random.getstate()
+        got = call(answer, given, seed)
+        if random.getstate() != state:
+            raise ExerciseError(f"shuffled({items}, {seed}) changed the global `random` state, so every later "
+                                "draw of the program depends on it; shuffle with a generator of your own, "
+                                "random.Random(seed)")
+        expect_equal(given, items, f"the list given to shuffled(items, {seed}), after the call")
+        expect_equal(list(got) if isinstance(got, tuple) else got, _shuffled_reference(items, seed),
+                     f"shuffled({items}, {seed})")
+
+# %% ../nbs/00_core.ipynb #89c16424
+def _to_bool_reference(text):
+    "The boolean an INI value stands for, as `settings.ini` is read; `ValueError` for anything else"
+    word = text.strip().lower()
+    if word in _TRUE | _FALSE: return word in _TRUE
+    raise ValueError(f"{text!r} is not a boolean: use one of {', '.join(sorted(_TRUE | _FALSE))}")
+
+@exercise('00.2', "Write `to_bool(text)`: the boolean an INI value stands for (`1`, `true`, `yes`, `on` are True; "
+          "`0`, `false`, `no`, `off` are False; any case, spaces around); anything else raises `ValueError`.",
+          solution=lambda: _to_bool_reference, wrong=lambda: bool)
+def _check_00_2(answer):
+    for text in ('true', 'False', ' YES ', 'off', '0', '1', 'On\n', 'no'):
+        expect_equal(call(answer, text), _to_bool_reference(text), f"to_bool({text!r})")
+    for text in ('maybe', '', '2'):
+        try: got = answer(text)
+        except ValueError: continue
+        except Exception as e:
+            raise ExerciseError(f"to_bool({text!r}) raised {type(e).__name__}: {e}; expected a ValueError") from None
+        raise ExerciseError(f"to_bool({text!r}) returned {describe(got)}; expected a ValueError: a setting that is "
+                            "neither true nor false is a mistake to report, not to guess")
+
+# %% ../nbs/00_core.ipynb #2af43ab5
+def _profile_with_reference(name, pairs):
+    "The run settings of profile `name` with the `--set` strings `pairs` applied"
+    return load_profile(name, parse_overrides(pairs))
+
+def _profile_with_split(name, pairs):
+    "Typical wrong answer: splits each pair at every `=`, which fails on a value that holds one"
+    return load_profile(name, dict(pair.split('=') for pair in pairs))
+
+@exercise('00.3', "Write `profile_with(name, pairs)`: the `RunConfig` of profile `name` with `--set` strings such as "
+          "`['lr=1e-3', 'n_layer=3']` applied; a value may itself hold `=`.",
+          solution=lambda: _profile_with_reference, wrong=lambda: _profile_with_split)
+def _check_00_3(answer):
+    cases = (('tiny', ['lr=1e-3', 'n_layer=3']), ('cpu', []), ('shakespeare-cpu', ['prompt=x=1', 'top_k=0']))
+    for name, pairs in cases:
+        what = f"profile_with({name!r}, {pairs})"
+        got, want = call(answer, name, list(pairs)), _profile_with_reference(name, pairs)
+        if type(got).__name__ != 'RunConfig':   # by name: the notebook's class and the module's are two classes
+            raise ExerciseError(f"{what}: expected a RunConfig, got {describe(got)}")
+        for field in _FIELDS: expect_equal(getattr(got, field), getattr(want, field), f"{what}.{field}")
+
+# %% ../nbs/00_core.ipynb #04d10d4a
+def _save_text_reference(path, text):
+    "Write `text` to `path` through a temporary file beside it and a rename"
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.tmp')
+    tmp.write_text(text, encoding='utf-8')
+    os.replace(tmp, path)
+
+def _save_text_in_place(path, text):
+    "Typical wrong answer: rewrites the file in place, where a reader can find it half written"
+    Path(path).write_text(text, encoding='utf-8')
+
+@exercise('00.4', "Write `save_text(path, text)`: write the string `text` to the file `path` so that a reader never "
+          "sees half a file: write a temporary file beside it, then rename it into place.",
+          solution=lambda: _save_text_reference, wrong=lambda: _save_text_in_place)
+def _check_00_4(answer):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder)/'notes.txt'
+        path.write_text('the old text', encoding='utf-8')
+        with open(path, encoding='utf-8') as reader:   # a reader that opened the file before the write
+            call(answer, path, 'the new text')
+            seen = reader.read()
+        written = path.read_text(encoding='utf-8') if path.exists() else None
+        expect_equal(written, 'the new text', f"the text of {path.name} after save_text")
+        if seen != 'the old text':
+            raise ExerciseError(f"a reader that had {path.name} open before your write read {seen!r} from it, not "
+                                "'the old text': the file was rewritten in place, so a reader at the wrong moment "
+                                "sees part of it; write a temporary file beside it and os.replace it into place")
+        if left := sorted(p.name for p in Path(folder).iterdir() if p != path):
+            raise ExerciseError(f"save_text left {left} beside {path.name}: rename the temporary file into place")

@@ -6,16 +6,17 @@ Docs: https://llm-course.github.io/llm_course/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #c003
 from __future__ import annotations
-import codecs, hashlib, json, os, re, shutil, unicodedata, zlib
+import codecs, csv, hashlib, json, os, re, shutil, unicodedata, zlib
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['STRUCTURED', 'STOP_WORDS', 'GOPHER_QUALITY', 'GOPHER_REPETITION', 'C4', 'FINEWEB', 'TERMINAL_PUNCTUATION', 'FILTERS',
-           'PII_PATTERNS', 'chunk_text', 'SkipFile', 'read_text_file', 'check_text_file', 'iter_text_docs',
-           'load_corpus', 'read_report', 'normalize_text', 'fix_mojibake', 'html_to_text', 'looks_like_html',
-           'clean_text', 'words_of', 'gopher_quality', 'gopher_repetition', 'c4_quality', 'fineweb_quality',
+__all__ = ['STRUCTURED', 'MAX_NOTED', 'STOP_WORDS', 'GOPHER_QUALITY', 'GOPHER_REPETITION', 'C4', 'FINEWEB',
+           'TERMINAL_PUNCTUATION', 'FILTERS', 'PII_PATTERNS', 'chunk_text', 'SkipFile', 'read_text_file',
+           'check_text_file', 'iter_text_docs', 'jsonl_texts', 'csv_texts', 'text_pdf', 'pdf_pages', 'load_corpus',
+           'read_report', 'normalize_text', 'fix_mojibake', 'html_to_text', 'looks_like_html', 'clean_text',
+           'warc_pages', 'words_of', 'gopher_quality', 'gopher_repetition', 'c4_quality', 'fineweb_quality',
            'parse_filters', 'quality_filter', 'mask_pii', 'doc_hash', 'shingle_hashes', 'MinHasher', 'lsh_params',
            's_curve', 'lsh_candidates', 'near_duplicates', 'plant_near_copies', 'auto_num_proc', 'prepare_corpus',
            'data_card', 'plot_data_report', 'save_prepared']
@@ -59,6 +60,11 @@ def chunk_text(
 class SkipFile(Exception):
     "A file that cannot be used as text; the message is the reason"
 
+def _not_utf8(offset:int) -> SkipFile:
+    "The reason for a file that does not decode as UTF-8, with the fix for the usual case"
+    return SkipFile(f'not UTF-8 text (invalid byte at offset {offset}); if it is Latin-1 or Windows-1252, '
+                    'convert it first: iconv -f cp1252 -t utf-8 IN > OUT')
+
 def read_text_file(
     path:Path,  # File to read
 ) -> str:
@@ -68,7 +74,7 @@ def read_text_file(
     if not raw.strip(): raise SkipFile('empty file')
     if b'\x00' in raw[:8192]: raise SkipFile('binary file (NUL bytes)')
     try: return raw.decode('utf-8-sig')
-    except UnicodeDecodeError as e: raise SkipFile(f'not UTF-8 text (invalid byte at offset {e.start})') from None
+    except UnicodeDecodeError as e: raise _not_utf8(e.start) from None
 
 # %% ../nbs/01_data.ipynb #c014
 def check_text_file(
@@ -83,13 +89,13 @@ def check_text_file(
                 if offset == 0 and b'\x00' in chunk[:8192]: raise SkipFile('binary file (NUL bytes)')
                 try: text = decoder.decode(chunk)
                 except UnicodeDecodeError as e:
-                    raise SkipFile(f'not UTF-8 text (invalid byte at offset {offset + e.start})') from None
+                    raise _not_utf8(offset + e.start) from None
                 nonblank = nonblank or bool(text.strip())
                 offset += len(chunk)
             try: decoder.decode(b'', final=True)
             except UnicodeDecodeError:
                 unfinished = len(decoder.getstate()[0])   # the bytes of a character cut off by the end of the file
-                raise SkipFile(f'not UTF-8 text (invalid byte at offset {offset - unfinished})') from None
+                raise _not_utf8(offset - unfinished) from None
     except OSError as e: raise SkipFile(f'unreadable: {e.strerror}') from None
     if not nonblank: raise SkipFile('empty file')
 
@@ -123,7 +129,7 @@ def iter_text_docs(
 STRUCTURED = {'.jsonl': 'json', '.json': 'json', '.parquet': 'parquet', '.csv': 'csv'}
 
 def _structured(path:Path, text_column:str) -> Dataset:
-    "A structured file as a dataset, or `SkipFile` if it cannot be read or has no `text_column`"
+    "A `.json` or Parquet file as a dataset, or `SkipFile` if it cannot be read or has no `text_column`"
     builder = STRUCTURED[path.suffix.lower()]
     try: ds = load_dataset(builder, data_files=str(path), split='train')
     except Exception as e: raise SkipFile(f'could not be parsed as {builder} ({type(e).__name__})') from None
@@ -131,31 +137,179 @@ def _structured(path:Path, text_column:str) -> Dataset:
         raise SkipFile(f"no column {text_column!r} (columns: {', '.join(ds.column_names)}); pass text_column=")
     return ds
 
+# %% ../nbs/01_data.ipynb #f7dd9eca
+def _bad(bad:list|None, path, at:str, reason:str):
+    "Note a record that could not be used in `bad` (when there is one)"
+    if bad is not None: bad.append({'path': str(path), 'at': at, 'reason': reason})
+
+def jsonl_texts(
+    path:Path,           # A JSON Lines file: one JSON object per line
+    text_column:str,     # The field that holds the text
+    bad:list|None=None,  # Each bad line is noted here as `{'path', 'at', 'reason'}`
+):
+    "The texts of a JSON Lines file, line by line; a line that is not an object with a string `text_column` is noted"
+    with open(path, 'rb') as f:
+        for lineno, raw in enumerate(f, 1):
+            if not raw.strip(): continue
+            try: record = json.loads(raw.decode('utf-8-sig' if lineno == 1 else 'utf-8'))
+            except UnicodeDecodeError as e: reason = f'not UTF-8 (invalid byte at column {e.start + 1})'
+            except json.JSONDecodeError as e: reason = f'not JSON ({e.msg}, column {e.colno})'
+            else:
+                if isinstance(record, dict) and isinstance(record.get(text_column), str):
+                    yield record[text_column]
+                    continue
+                reason = (f'no string field {text_column!r}' if isinstance(record, dict)
+                          else f'a JSON {type(record).__name__}, not an object')
+            _bad(bad, path, f'line {lineno}', reason)
+
+# %% ../nbs/01_data.ipynb #6e9f05e4
+class _Lines:
+    "The lines of a file for `csv.reader`, with the lines of the last row kept, so that they can be read again"
+    def __init__(self, f): self.f, self.again, self.row, self.lineno = f, [], [], 0
+    def __iter__(self): return self
+    def __next__(self):
+        line = self.again.pop() if self.again else next(self.f)
+        self.row.append(line)
+        self.lineno += 1
+        return line
+    def reread_after_first(self):
+        "Hand out again every line of the last row but its first"
+        self.again.extend(reversed(self.row[1:]))
+        self.lineno -= len(self.row) - 1
+
+# %% ../nbs/01_data.ipynb #5e4a47f4
+def csv_texts(
+    path:Path,           # A CSV file whose first row names the columns
+    text_column:str,     # The column that holds the text
+    bad:list|None=None,  # Each bad row is noted here as `{'path', 'at', 'reason'}`
+):
+    "The texts of a CSV file, row by row; a bad row is noted, and the lines after its first are read again as rows"
+    csv.field_size_limit(1 << 30)   # texts longer than csv's default 128 KiB field limit are still texts
+    with open(path, encoding='utf-8-sig', errors='surrogateescape', newline='') as f:
+        lines = _Lines(f)
+        header = next(csv.reader(lines), None)
+        if not header or text_column not in header:
+            raise SkipFile(f"no column {text_column!r} (columns: {', '.join(header or [])}); pass text_column=")
+        col, rows = header.index(text_column), csv.reader(lines)
+        while True:
+            lines.row, start = [], lines.lineno + 1
+            try: row = next(rows)
+            except StopIteration: return
+            except csv.Error as e: row, reason = None, f'not CSV ({e})'
+            else: reason = f'{len(row)} fields where the header has {len(header)}' if len(row) != len(header) else None
+            if row == []: continue   # a blank line
+            if reason is None and len(lines.row) > 1 and ''.join(lines.row).count('"') % 2: reason = 'a quote never closed'
+            if reason is None and re.search('[\udc80-\udcff]', row[col]): reason = 'not UTF-8'
+            if reason is None:
+                yield row[col]
+                continue
+            _bad(bad, path, f'line {start}', reason)
+            if len(lines.row) > 1:
+                lines.reread_after_first()
+                rows = csv.reader(lines)
+
+# %% ../nbs/01_data.ipynb #a3df0e3a
+def text_pdf(
+    pages:list[str],  # The text of each page, one line each ('' for a page with no text layer)
+)->bytes:
+    "The bytes of a minimal PDF whose pages show `pages` in Helvetica: for examples and tests"
+    objs = ['<< /Type /Catalog /Pages 2 0 R >>', '', '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>']
+    kids = []
+    for text in pages:
+        safe = text.replace('\\', '\\\\').replace('(', '\\(').replace(')', '\\)')
+        stream = f'BT /F1 12 Tf 72 720 Td ({safe}) Tj ET' if text else ''
+        objs.append(f'<< /Length {len(stream)} >>\nstream\n{stream}\nendstream')
+        objs.append(f'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> '
+                    f'/Contents {len(objs)} 0 R >>')
+        kids.append(len(objs))
+    objs[1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>"
+    out, offsets = b'%PDF-1.4\n', []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f'{i} 0 obj\n{obj}\nendobj\n'.encode('latin-1')
+    xref = len(out)
+    out += f'xref\n0 {len(objs) + 1}\n0000000000 65535 f \n'.encode() + b''.join(f'{o:010d} 00000 n \n'.encode() for o in offsets)
+    return out + f'trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n'.encode()
+
+# %% ../nbs/01_data.ipynb #af0287c8
+def pdf_pages(
+    path:Path,           # A PDF file
+    bad:list|None=None,  # Each page without text is noted here as `{'path', 'at', 'reason'}`
+):
+    "`(page number, text)` of each page of a PDF with a text layer; a page without one is noted in `bad`"
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(''):
+            raise SkipFile('encrypted PDF; decrypt it first (e.g. qpdf --decrypt IN OUT)')
+        pages = reader.pages
+        n_pages = len(pages)
+    except (PdfReadError, OSError, ValueError) as e: raise SkipFile(f'not a readable PDF ({type(e).__name__}: {e})') from None
+    for n in range(1, n_pages + 1):
+        try: text = pages[n - 1].extract_text() or ''
+        except Exception as e: text, reason = '', f'text extraction failed ({type(e).__name__})'
+        else: reason = 'no text layer (a scanned page? run OCR on it first)'
+        if text.strip(): yield n, text
+        else: _bad(bad, path, f'page {n}', reason)
+
+# %% ../nbs/01_data.ipynb #21fa2903
+def _kind(path:Path) -> str:
+    "How a file is read: 'jsonl', 'csv', 'dataset' (`.json`, Parquet), 'pdf', 'warc' or 'text'"
+    if path.name.lower().endswith(('.warc', '.warc.gz')): return 'warc'
+    kinds = {'.jsonl': 'jsonl', '.csv': 'csv', '.json': 'dataset', '.parquet': 'dataset', '.pdf': 'pdf'}
+    return kinds.get(path.suffix.lower(), 'text')
+
+def _records_of(path:Path, text_column:str, bad:list|None=None):
+    "`(source, text)` of each record of a file that is not plain text; bad records noted in `bad`"
+    kind = _kind(path)
+    if kind == 'jsonl': yield from ((str(path), t) for t in jsonl_texts(path, text_column, bad))
+    elif kind == 'csv': yield from ((str(path), t) for t in csv_texts(path, text_column, bad))
+    elif kind == 'pdf': yield from ((f'{path}#page={n}', t) for n, t in pdf_pages(path, bad))
+    elif kind == 'warc': yield from warc_pages(path, bad)
+    else:
+        for batch in _structured(path, text_column).select_columns([text_column]).iter(batch_size=1000):
+            yield from ((str(path), t) for t in batch[text_column] if isinstance(t, str))
+
+# %% ../nbs/01_data.ipynb #80a522b6
 def _docs_of_files(files:list, doc_chars:int, text_column:str):
     "Generator of `{'text', 'source'}` records for `files` (`(path, size, mtime)` stamps, so the cache sees changes)"
     for path, *_ in files:
         file = Path(path)
-        if file.suffix.lower() in STRUCTURED:
-            for batch in _structured(file, text_column).select_columns([text_column]).iter(batch_size=1000):
-                for text in batch[text_column]:
-                    if isinstance(text, str): yield {'text': text, 'source': path}
-        else:
+        if _kind(file) == 'text':
             for text in iter_text_docs(file, doc_chars): yield {'text': text, 'source': path}
+            continue
+        for source, text in _records_of(file, text_column):   # pages of papers and crawls are cut as text files are
+            for piece in chunk_text(text, doc_chars) if _kind(file) in ('pdf', 'warc') else [text]:
+                yield {'text': piece, 'source': source}
 
 # %% ../nbs/01_data.ipynb #c422a732
+MAX_NOTED = 1000   # bad records listed by name in a report (every one is counted)
+
 def _files_under(path:Path) -> list[Path]:
-    "`[path]` for a file; for a folder, every file below it, sorted, leaving out hidden files and folders"
+    "`[path]` for a file; for a folder, every file (or dangling link) below it, sorted, leaving out hidden ones"
     if not path.is_dir(): return [path]
-    files = (p for p in path.rglob('*') if p.is_file())
+    files = (p for p in path.rglob('*') if p.is_file() or (p.is_symlink() and not p.exists()))
     return sorted(p for p in files if not any(s.startswith('.') for s in p.relative_to(path).parts))
 
+def _check_records(path:Path, text_column:str, report:dict):
+    "Read each record of `path` once: `SkipFile` if none is usable, else its bad records noted in `report`"
+    bad = []
+    if not sum(1 for _ in _records_of(path, text_column, bad)):
+        raise SkipFile(f"no usable record ({bad[0]['at']}: {bad[0]['reason']}; {len(bad)} bad in all)" if bad
+                       else 'no records')
+    noted = report.setdefault('records_skipped', [])
+    noted += bad[:max(0, MAX_NOTED - len(noted))]
+    report['records_skipped_count'] = report.get('records_skipped_count', 0) + len(bad)
+
 def _usable_files(files:list[Path], text_column:str, report:dict) -> list[Path]:
-    "The `files` that pass `check_text_file` (or, structured, have `text_column`); each is noted in `report`"
+    "The `files` that pass `check_text_file` (or have a usable record); each noted in `report`, with bad records"
     usable = []
     for f in files:
         try:
-            if f.suffix.lower() in STRUCTURED: _structured(f, text_column)
-            else: check_text_file(f)
+            if f.is_symlink() and not f.exists(): raise SkipFile(f'dangling symbolic link (to {os.readlink(f)})')
+            if _kind(f) == 'text': check_text_file(f)
+            else: _check_records(f, text_column, report)
             usable.append(f)
             report['files_read'].append(str(f))
         except SkipFile as e: report['files_skipped'].append({'path': str(f), 'reason': str(e)})
@@ -326,6 +480,31 @@ def clean_text(
     "HTML to text (when it looks like HTML), mojibake repaired, then `normalize_text`"
     if looks_like_html(text): text = html_to_text(text)
     return normalize_text(fix_mojibake(text), form)
+
+# %% ../nbs/01_data.ipynb #bf27d329
+def warc_pages(
+    path:Path,           # A WARC file (`.warc` or `.warc.gz`)
+    bad:list|None=None,  # Each HTML response without text is noted here as `{'path', 'at', 'reason'}`
+):
+    "`(URL, text)` of each HTML response in a WARC file, through `html_to_text`; other records are not documents"
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+    n = 0
+    try:
+        with open(path, 'rb') as f:
+            for n, record in enumerate(ArchiveIterator(f), 1):
+                if record.rec_type != 'response' or record.http_headers is None: continue
+                kind = record.http_headers.get_header('Content-Type') or ''
+                if 'html' not in kind.lower(): continue
+                url = record.rec_headers.get_header('WARC-Target-URI')
+                charset = re.search(r'charset=([\w-]+)', kind)
+                try: html = record.content_stream().read().decode(charset.group(1) if charset else 'utf-8', 'replace')
+                except LookupError: html = record.content_stream().read().decode('utf-8', 'replace')
+                if (text := html_to_text(html)).strip(): yield url, text
+                else: _bad(bad, path, f'record {n} ({url})', 'no text in the HTML')
+    except ArchiveLoadFailed as e:
+        if n == 0: raise SkipFile(f'not a WARC file ({e})') from None
+        _bad(bad, path, f'after record {n}', f'the rest of the file is not WARC ({e})')
 
 # %% ../nbs/01_data.ipynb #c042
 _WORD = re.compile(r'\w+|[^\w\s]+')
@@ -858,6 +1037,9 @@ def data_card(
              f"{report.get('validation_documents', 0):,} / {report.get('validation_characters', 0):,}).", '',
              '## Sources', '', f"- files read: {len(report.get('files_read', []))}", f"- files skipped: {len(skipped)}"]
     lines += [f"  - `{s['path']}`: {s['reason']}" for s in skipped[:20]]
+    if bad := report.get('records_skipped_count', 0):
+        lines += [f"- bad records left out: {bad:,}"]
+        lines += [f"  - `{s['path']}` {s['at']}: {s['reason']}" for s in report.get('records_skipped', [])[:20]]
     lines += ['', '## Removed', '', '| step or rule | documents |', '|---|---:|']
     lines += [f'| {k} | {v:,} |' for k, v in removed.items()]
     if 'pii_replaced' in report:
@@ -925,3 +1107,94 @@ def save_prepared(
     write_atomic(out/'data_card.md', data_card(report))
     plot_data_report(report, out/'.data_report.tmp.png')
     os.replace(out/'.data_report.tmp.png', out/'data_report.png')
+
+# %% ../nbs/01_data.ipynb #3eed1aae
+from .exercises import ExerciseError, call, describe, exercise, expect_close, expect_equal
+
+# %% ../nbs/01_data.ipynb #36286bf0
+def _mean_word_length_reference(text):
+    "Mean length of the words of `text` that are not symbol words"
+    real = [w for w in words_of(text) if not _is_symbol(w)]
+    return sum(map(len, real)) / len(real)
+
+@exercise('01.1', "Write `mean_word_length(text)`: Gopher's mean word length, the mean number of characters of the "
+          "words of `text` (`words_of`) that are not symbol words (a symbol word has no letter or digit).",
+          solution=lambda: _mean_word_length_reference,
+          wrong=lambda: lambda text: sum(map(len, words_of(text))) / len(words_of(text)))
+def _check_01_1(answer):
+    texts = ("Don't stop... #1", 'The mill, the church -- and the market!', 'Ünïcödé wörds: naïve café, x²')
+    for text in texts:
+        expect_close(call(answer, text), _mean_word_length_reference(text), f"mean_word_length({text!r})")
+
+# %% ../nbs/01_data.ipynb #5b033a84
+def _shingle_jaccard_reference(a, b, n=5):
+    "Jaccard similarity of the sets of lowercased word `n`-grams of `a` and `b`"
+    def shingles(text):
+        words = re.findall(r'\w+', text.lower())
+        return {' '.join(words[i:i + n]) for i in range(len(words) - n + 1)}
+    A, B = shingles(a), shingles(b)
+    return len(A & B) / len(A | B)
+
+def _shingle_jaccard_sum(a, b, n=5):
+    "Typical wrong answer: divides by the sum of the set sizes, which counts the shared shingles twice"
+    def shingles(text):
+        words = re.findall(r'\w+', text.lower())
+        return {' '.join(words[i:i + n]) for i in range(len(words) - n + 1)}
+    A, B = shingles(a), shingles(b)
+    return len(A & B) / (len(A) + len(B))
+
+_JACCARD_TEXT = ("The history of the town goes back to the twelfth century, when a small group of farmers settled on "
+                 "the river and built a mill and a church.")
+
+@exercise('01.2', "Write `shingle_jaccard(a, b, n=5)`: the Jaccard similarity of the sets of word `n`-grams of "
+          "two texts (words: `re.findall(r'\\w+', text.lower())`; an `n`-gram: `n` consecutive words joined by "
+          "spaces).",
+          solution=lambda: _shingle_jaccard_reference, wrong=lambda: _shingle_jaccard_sum)
+def _check_01_2(answer):
+    edited = _JACCARD_TEXT.replace('twelfth', 'eleventh')
+    cases = {'a sentence and itself in capitals': (_JACCARD_TEXT, _JACCARD_TEXT.upper(), 5),
+             'a sentence and a copy with one word changed': (_JACCARD_TEXT, edited, 5),
+             'the same two, by word pairs': (_JACCARD_TEXT, edited, 2),
+             'a text that repeats itself and its first half': ('the cat sat on the mat and the cat sat on the mat',
+                                                              'the cat sat on the mat', 3),
+             'two unrelated sentences': (_JACCARD_TEXT, 'An unrelated sentence about something else entirely.', 5)}
+    for name, (a, b, n) in cases.items():
+        expect_close(call(answer, a, b, n=n), _shingle_jaccard_reference(a, b, n),
+                     f"shingle_jaccard(a, b, n={n}) for {name}")
+
+# %% ../nbs/01_data.ipynb #02ad4515
+_IPV4_REFERENCE = rf'(?<!\d)(?<!\d\.){_OCTET}(?:\.{_OCTET}){{3}}(?!\d)(?!\.\d)'
+
+def _pattern(answer):
+    "The learner's pattern compiled, or an `ExerciseError` saying why it cannot be"
+    if isinstance(answer, re.Pattern): return answer
+    if not isinstance(answer, str):
+        raise ExerciseError(f"expected a regular expression (a string or re.compile(...)), got {describe(answer)}")
+    try: return re.compile(answer)
+    except re.error as e: raise ExerciseError(f"your pattern does not compile: {e}") from None
+
+@exercise('01.3', "Write a regular expression `IPV4` (a string) that finds IPv4 addresses, four numbers from 0 to 255 "
+          "joined by dots, as whole addresses only: not `999.1.1.1`, not part of `1.2.3.4.5`.",
+          solution=lambda: _IPV4_REFERENCE, wrong=lambda: r'\b\d{1,3}(?:\.\d{1,3}){3}\b')
+def _check_01_3(answer):
+    pattern = _pattern(answer)
+    if pattern.pattern == '': raise ExerciseError("your pattern is empty")
+    for text in ('Server 192.168.0.12 is up; the gateway is 10.0.0.1.',
+                 '999.1.1.1 is no address, nor is 256.0.0.1, but 255.255.255.0 and 0.0.0.0 are.',
+                 'Version 3.11.4, section 1.2.3.4.5 and the date 2024.01.15 hold none.'):
+        got, want = [m.group() for m in pattern.finditer(text)], re.findall(_IPV4_REFERENCE, text)
+        if got != want: raise ExerciseError(f"in {text!r} your pattern finds {got}; expected {want}")
+
+# %% ../nbs/01_data.ipynb #882749c9
+def _candidate_probability_reference(s, bands, rows):
+    "Probability that documents of Jaccard similarity `s` agree on all `rows` rows of at least one of `bands` bands"
+    return 1 - (1 - s ** rows) ** bands
+
+@exercise('01.4', "Write `candidate_probability(s, bands, rows)`: the probability that two documents of Jaccard "
+          "similarity `s` become an LSH candidate pair, agreeing on all `rows` rows of at least one of `bands` bands.",
+          solution=lambda: _candidate_probability_reference,
+          wrong=lambda: lambda s, bands, rows: 1 - (1 - s ** bands) ** rows)
+def _check_01_4(answer):
+    for s, bands, rows in ((0.8, 16, 8), (0.5, 16, 8), (0.9, 9, 13), (0.3, 20, 5), (1.0, 4, 4), (0.0, 4, 4)):
+        expect_close(call(answer, s, bands, rows), _candidate_probability_reference(s, bands, rows),
+                     f"candidate_probability(s={s}, bands={bands}, rows={rows})")

@@ -192,3 +192,59 @@ class OnnxLM:
             for i in range(self.config.n_layer):
                 past_key_values.update(torch.from_numpy(outputs[1 + 2 * i]), torch.from_numpy(outputs[2 + 2 * i]), i)
         return SimpleNamespace(logits=torch.from_numpy(outputs[0]))
+
+# %% ../nbs/08a_deployment.ipynb #cf70f86e
+from .exercises import exercise, call, expect_close, expect_equal, ExerciseError
+
+# %% ../nbs/08a_deployment.ipynb #b5464278
+def _toy_weights(seed:int) -> torch.Tensor:
+    "A small random weight matrix from a seed of its own"
+    return torch.randn(4, 6, generator=torch.Generator().manual_seed(seed))
+
+def _quantize_symmetric_reference(w):
+    "Symmetric int8: `scale = max|w| / 127`, `q = round(w / scale)`"
+    scale = w.abs().max() / 127
+    return torch.round(w / scale).clamp(-127, 127).to(torch.int8), scale
+
+def _quantize_truncating(w):
+    "A typical slip: the cast to int8 truncates toward zero instead of rounding"
+    scale = w.abs().max() / 127
+    return (w / scale).to(torch.int8), scale
+
+@exercise('08a.1', "Write `quantize_symmetric(w)`: `(q, scale)` with `scale = max|w| / 127` and `q` the int8 values "
+          "nearest `w / scale`.", solution=lambda: _quantize_symmetric_reference, wrong=lambda: _quantize_truncating)
+def _check_08a_1(answer):
+    w = _toy_weights(0)
+    got = call(answer, w.clone())
+    if not isinstance(got, tuple) or len(got) != 2: raise ExerciseError(f"expected a pair (q, scale), got {got!r}")
+    q, scale = _quantize_symmetric_reference(w)
+    expect_close(got[1], scale, "the scale of a (4, 6) tensor")
+    expect_equal(torch.as_tensor(got[0]).to(torch.int64), q.to(torch.int64), "q of a (4, 6) tensor (nearest integers)")
+
+# %% ../nbs/08a_deployment.ipynb #f207c1a8
+def _dequantize_reference(q, scale, zero_point): return scale * (q.to(torch.float32) - zero_point)
+
+def _dequantize_shift_after(q, scale, zero_point):
+    "A typical slip: the zero point added after scaling instead of subtracted before"
+    return scale * q.to(torch.float32) + zero_point
+
+@exercise('08a.2', "Write `dequantize(q, scale, zero_point)`: the float values of the int8 values `q` of an affine "
+          "quantization.", solution=lambda: _dequantize_reference, wrong=lambda: _dequantize_shift_after)
+def _check_08a_2(answer):
+    q = torch.randint(-128, 128, (4, 6), generator=torch.Generator().manual_seed(1)).to(torch.int8)
+    expect_close(call(answer, q.clone(), 0.02, 3), _dequantize_reference(q, 0.02, 3),
+                 "dequantize(q of a (4, 6) tensor, scale=0.02, zero_point=3)")
+
+# %% ../nbs/08a_deployment.ipynb #962e1785
+def _max_rounding_error_reference(w): return w.abs().max() / 254
+
+def _max_error_whole_step(w):
+    "A typical slip: a whole step `scale` instead of half of one"
+    return w.abs().max() / 127
+
+@exercise('08a.3', "Write `max_rounding_error(w)`: the bound on `|w - scale * q|` under `quantize_symmetric`.",
+          solution=lambda: _max_rounding_error_reference, wrong=lambda: _max_error_whole_step)
+def _check_08a_3(answer):
+    for seed in (2, 3):
+        w = _toy_weights(seed)
+        expect_close(call(answer, w.clone()), _max_rounding_error_reference(w), f"max_rounding_error(tensor {seed - 1})")

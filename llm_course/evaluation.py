@@ -387,3 +387,101 @@ def sample_words(
     return {'words': len(found), 'known_words': sum(word in words for word in found) / max(1, len(found)),
             'known_pairs': sum(pair in pairs for pair in found_pairs) / max(1, len(found_pairs)),
             'whitespace': sum(c.isspace() for c in sample) / max(1, len(sample))}
+
+# %% ../nbs/06_evaluation.ipynb #ex06-09
+from .exercises import exercise, call, describe, expect_close, expect_equal, ExerciseError
+
+# %% ../nbs/06_evaluation.ipynb #ex06-11
+def _ppl_and_bpb_reference(loss, n_tokens, n_bytes):
+    "Perplexity, and bits per byte, of a mean loss `loss` (nats per token) over `n_tokens` tokens of `n_bytes` bytes"
+    return math.exp(loss), loss * n_tokens / math.log(2) / n_bytes
+
+def _ppl_and_bits_per_token(loss, n_tokens, n_bytes):
+    "A typical slip: bits per *token* (the loss in bits), not per byte"
+    return math.exp(loss), loss / math.log(2)
+
+@exercise('06.1', "Write `ppl_and_bpb(loss, n_tokens, n_bytes)`: from a mean loss in nats per token, measured over "
+          "`n_tokens` tokens of text that is `n_bytes` UTF-8 bytes long, return `(perplexity, bits_per_byte)`.",
+          solution=lambda: _ppl_and_bpb_reference, wrong=lambda: _ppl_and_bits_per_token)
+def _check_06_1(answer):
+    for loss, n_tokens, n_bytes in ((math.log(2048), 100, 100), (3.2, 1000, 4100), (1.5, 250, 1000)):
+        what = f"ppl_and_bpb(loss={loss:g}, n_tokens={n_tokens}, n_bytes={n_bytes})"
+        got = call(answer, loss, n_tokens, n_bytes)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2):
+            raise ExerciseError(f"{what}: expected a pair (perplexity, bits_per_byte), got {describe(got)}")
+        want = _ppl_and_bpb_reference(loss, n_tokens, n_bytes)
+        expect_close(got[0], want[0], f"{what}: the perplexity")
+        expect_close(got[1], want[1], f"{what}: the bits per byte")
+
+# %% ../nbs/06_evaluation.ipynb #ex06-13
+def _precision_recall_f1_reference(cm):
+    "Per-class precision, recall and F1 of a confusion matrix `cm[true][pred]`, 0 where a denominator is 0"
+    cm = np.asarray(cm, dtype=float)
+    tp, predicted, actual = np.diag(cm), cm.sum(0), cm.sum(1)
+    precision, recall = _ratio(tp, predicted), _ratio(tp, actual)
+    return precision, recall, _ratio(2 * precision * recall, precision + recall)
+
+def _precision_recall_swapped(cm):
+    "A typical slip: the wrong axis, so precision divides by the row sums (the true class) and recall by the columns"
+    return _precision_recall_f1_reference(np.asarray(cm).T)
+
+@exercise('06.2', "Write `precision_recall_f1(cm)`: for a confusion matrix `cm` (`cm[i][j]`: examples of true class "
+          "`i` predicted as `j`), return per-class `(precision, recall, f1)`, each an array with one value per class, "
+          "0 where a denominator is 0.",
+          solution=lambda: _precision_recall_f1_reference, wrong=lambda: _precision_recall_swapped)
+def _check_06_2(answer):
+    cases = {'2 classes': [[50, 10], [5, 35]], '3 classes': [[10, 0, 3], [4, 7, 1], [0, 2, 9]],
+             '3 classes, class 2 never predicted': [[8, 2, 0], [1, 6, 0], [3, 1, 0]]}
+    for name, cm in cases.items():
+        what = f"precision_recall_f1({name}: {cm})"
+        got = call(answer, [row[:] for row in cm])
+        if not (isinstance(got, (tuple, list)) and len(got) == 3):
+            raise ExerciseError(f"{what}: expected three arrays (precision, recall, f1), got {describe(got)}")
+        want = _precision_recall_f1_reference(cm)
+        got = [np.asarray(g, dtype=float) if isinstance(g, (list, tuple)) else g for g in got]
+        swapped = isinstance(got[0], (np.ndarray, torch.Tensor)) and np.shape(got[0]) == want[1].shape
+        if swapped and np.allclose(np.asarray(got[0], dtype=float), want[1]) and not np.allclose(want[0], want[1]):
+            raise ExerciseError(f"{what}: your precision is the recall; precision divides by a column's sum "
+                                "(everything predicted as the class), recall by a row's (everything that is it)")
+        for part, g, w in zip(('precision', 'recall', 'f1'), got, want): expect_close(g, w, f"{what}: {part}")
+
+# %% ../nbs/06_evaluation.ipynb #ex06-15
+def _brevity_penalty_reference(hyp_len, ref_len):
+    "BLEU's brevity penalty for a corpus of `hyp_len` output tokens against `ref_len` reference tokens"
+    if hyp_len >= ref_len: return 1.0
+    return math.exp(1 - ref_len / hyp_len) if hyp_len else 0.0
+
+def _brevity_penalty_inverted(hyp_len, ref_len):
+    "A typical slip: the ratio upside down, which penalises long outputs and not short ones"
+    return min(1.0, math.exp(1 - hyp_len / ref_len))
+
+@exercise('06.3', "Write `brevity_penalty(hyp_len, ref_len)`: BLEU's brevity penalty for outputs of `hyp_len` tokens "
+          "in all against references of `ref_len` (1 when the outputs are not shorter, 0 when they are empty).",
+          solution=lambda: _brevity_penalty_reference, wrong=lambda: _brevity_penalty_inverted)
+def _check_06_3(answer):
+    for hyp_len, ref_len in ((10, 10), (12, 10), (8, 10), (5, 20), (1, 3), (0, 4)):
+        expect_close(call(answer, hyp_len, ref_len), _brevity_penalty_reference(hyp_len, ref_len),
+                     f"brevity_penalty(hyp_len={hyp_len}, ref_len={ref_len})")
+
+# %% ../nbs/06_evaluation.ipynb #ex06-17
+def _clipped_matches_reference(hyp, ref, n):
+    "BLEU's clipped `n`-gram matches of token list `hyp` against `ref`, and the number of `n`-grams of `hyp`"
+    hyp_counts, ref_counts = ngrams(hyp, n), ngrams(ref, n)
+    return sum(min(count, ref_counts[gram]) for gram, count in hyp_counts.items()), sum(hyp_counts.values())
+
+def _unclipped_matches(hyp, ref, n):
+    "A typical slip: every n-gram of the output found in the reference counts, however often it repeats"
+    grams, ref_grams = ngrams(hyp, n), ngrams(ref, n)
+    return sum(count for gram, count in grams.items() if gram in ref_grams), sum(grams.values())
+
+@exercise('06.4', "Write `clipped_matches(hyp, ref, n)`: for two token lists, return `(matches, total)`: the "
+          "`n`-grams of `hyp` found in `ref`, each counted at most as often as `ref` has it, and the number of "
+          "`n`-grams of `hyp` (BLEU's modified precision is their ratio).",
+          solution=lambda: _clipped_matches_reference, wrong=lambda: _unclipped_matches)
+def _check_06_4(answer):
+    cases = [('the the the the the the the', 'the cat is on the mat', 1),
+             ('the cat the cat on the mat', 'the cat is on the mat', 2),
+             ('the cat is on the mat', 'the cat is on the mat', 3), ('a cat', 'the cat sat', 4)]
+    for hyp, ref, n in cases:
+        expect_close(call(answer, hyp.split(), ref.split(), n), _clipped_matches_reference(hyp.split(), ref.split(), n),
+                     f"clipped_matches({hyp!r}.split(), {ref!r}.split(), n={n})")

@@ -6,7 +6,7 @@ Docs: https://llm-course.github.io/llm_course/exercises.html.md"""
 
 # %% ../nbs/00a_exercises.ipynb #2347be8b
 from __future__ import annotations
-import importlib, math, re
+import importlib, math, re, sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -14,21 +14,22 @@ from typing import Any, Callable
 __all__ = ['CHAPTER_MODULES', 'ExerciseError', 'describe', 'expect_close', 'expect_equal', 'call', 'Exercise', 'exercise', 'ids',
            'get_exercise', 'solution', 'check']
 
-# %% ../nbs/00a_exercises.ipynb #6ce59397
-import numpy as np
-import torch
-
 # %% ../nbs/00a_exercises.ipynb #b15fb496
 class ExerciseError(AssertionError):
     "An answer that differs from the reference; the message says what differs"
 
 # %% ../nbs/00a_exercises.ipynb #0696db17
+def _modules(*names:str) -> list:
+    "Each named module if it is already imported (an answer can only be a tensor if torch is loaded), else None"
+    return [sys.modules.get(n) for n in names]
+
 def describe(
     x:Any,  # Any value a learner may pass
 )->str:
     "A few words saying what `x` is: type and shape for tensors and arrays, length for sequences, else a short repr"
-    if isinstance(x, torch.Tensor): return f"a tensor of shape {tuple(x.shape)} ({str(x.dtype).removeprefix('torch.')})"
-    if isinstance(x, np.ndarray): return f"an array of shape {x.shape} ({x.dtype})"
+    torch, np = _modules('torch', 'numpy')
+    if torch and isinstance(x, torch.Tensor): return f"a tensor of shape {tuple(x.shape)} ({str(x.dtype).removeprefix('torch.')})"
+    if np and isinstance(x, np.ndarray): return f"an array of shape {x.shape} ({x.dtype})"
     if isinstance(x, (list, tuple, dict, set)) and len(repr(x)) > 60: return f"a {type(x).__name__} of length {len(x)}"
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + '...'
@@ -36,13 +37,16 @@ def describe(
 # %% ../nbs/00a_exercises.ipynb #21142a4e
 def _as_array(x):
     "`x` as a float64 numpy array when it is a tensor, an array or a number, else None"
-    if isinstance(x, torch.Tensor): return x.detach().cpu().double().numpy()
+    import numpy as np
+    torch, = _modules('torch')
+    if torch and isinstance(x, torch.Tensor): return x.detach().cpu().double().numpy()
     if isinstance(x, np.ndarray) and x.dtype.kind in 'biuf': return x.astype(np.float64)
     if isinstance(x, (int, float, np.number)) and not isinstance(x, bool): return np.asarray(float(x))
     return None
 
-def _first_difference(got:np.ndarray, want:np.ndarray, rtol:float, atol:float)->str:
-    "Where two equal-shaped arrays first differ beyond the tolerance"
+def _first_difference(got, want, rtol:float, atol:float)->str:
+    "Where two equal-shaped numpy arrays first differ beyond the tolerance"
+    import numpy as np
     if got.ndim == 0: return f"got {got:.6g}, expected {want:.6g}"
     bad = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -57,8 +61,11 @@ def expect_close(
     atol:float=1e-6,            # Absolute tolerance
 ):
     "Raise `ExerciseError` saying where `got` first differs from `want`, allowing floating-point rounding"
+    import numpy as np
+    torch, = _modules('torch')
     w = _as_array(want)
-    if w is None and isinstance(want, (list, tuple)) and isinstance(got, (torch.Tensor, np.ndarray)):
+    array_like = isinstance(got, np.ndarray) or (torch is not None and isinstance(got, torch.Tensor))
+    if w is None and isinstance(want, (list, tuple)) and array_like:
         try: w = np.asarray(want, dtype=np.float64)   # a list of numbers compared with a tensor
         except (TypeError, ValueError): pass
     if w is not None:
@@ -86,9 +93,12 @@ def expect_equal(
     "Raise `ExerciseError` saying where `got` first differs from `want`, compared exactly"
     if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)) and got != want:
         if len(got) != len(want): raise ExerciseError(f"{what}: expected length {len(want)}, got {len(got)}")
+        if list(got) == list(want):
+            raise ExerciseError(f"{what}: expected a {type(want).__name__}, got a {type(got).__name__} of the same items")
         i = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
         raise ExerciseError(f"{what}: first difference at index {i}: got {describe(got[i])}, expected {describe(want[i])}")
-    if isinstance(want, (torch.Tensor, np.ndarray)): return expect_close(got, want, what, rtol=0, atol=0)
+    if _as_array(want) is not None and not isinstance(want, (int, float)):   # a tensor or an array
+        return expect_close(got, want, what, rtol=0, atol=0)
     if type(got) is not type(want) and not (isinstance(want, (int, float)) and isinstance(got, (int, float))):
         raise ExerciseError(f"{what}: expected {type(want).__name__} {describe(want)}, got {describe(got)}")
     if got != want: raise ExerciseError(f"{what}: expected {describe(want)}, got {describe(got)}")
@@ -133,9 +143,11 @@ def exercise(
     return register
 
 # %% ../nbs/00a_exercises.ipynb #d89f611f
-CHAPTER_MODULES = {'00': 'core', '00a': 'exercises', '01': 'data', '02': 'tokenization', '03': 'attention',
-                   '04': 'model', '05': 'training', '06': 'evaluation', '07': 'finetuning', '08': 'generation',
-                   '08a': 'deployment', '08b': 'pipeline', '08c': 'widgets', '09': 'serving', '09a': 'api', '10': 'cli'}
+CHAPTER_MODULES = {'00': 'core', '00a': 'exercises', '01': 'data', '01a': 'annotation', '02': 'tokenization',
+                   '02a': 'recurrence', '03': 'attention', '04': 'model', '05': 'training', '05b': 'optimization',
+                   '06': 'evaluation', '06a': 'seq2seq', '06b': 'pretraining', '07': 'finetuning', '08': 'generation',
+                   '08a': 'deployment', '08b': 'pipeline', '08c': 'widgets', '08d': 'pruning', '09': 'serving',
+                   '09a': 'api', '09b': 'scaling', '10': 'cli'}
 
 # %% ../nbs/00a_exercises.ipynb #8ce28301
 def _chapter(id:str)->str:

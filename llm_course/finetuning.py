@@ -1,4 +1,4 @@
-"""Teaching a pretrained model a new job: a classification head for spam detection (head only, last blocks, or everything), LoRA adapters written from scratch and checked against `peft`, instruction tuning with the prompt masked out of the loss, and a cross-validated hyperparameter search.
+"""Teaching a pretrained model a new job: a classification head for spam detection (head only, last blocks, or everything), made robust by adversarial training and tuned by a learning-rate sweep, LoRA adapters written from scratch and checked against `peft`, instruction tuning with the prompt masked out of the loss, and a cross-validated hyperparameter search.
 
 Docs: https://llm-course.github.io/llm_course/finetuning.html.md"""
 
@@ -7,6 +7,7 @@ Docs: https://llm-course.github.io/llm_course/finetuning.html.md"""
 # %% ../nbs/07_finetuning.ipynb #c003
 from __future__ import annotations
 import itertools, json, math, os, tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 __all__ = ['POOLINGS', 'LORA_TARGETS', 'PROMPT_INTRO', 'INSTRUCTIONS_HUB', 'load_labeled', 'stratified_split', 'pool',
            'GPTForSequenceClassification', 'classifier_from', 'balanced_weights', 'n_trainable', 'set_trainable',
            'encode_texts', 'pad_batch', 'classify_collate', 'ExampleBatches', 'ft_settings', 'epoch_history',
-           'finetune', 'predict_proba', 'validate_classifier', 'LoRALinear', 'add_lora', 'lora_layers', 'merge_lora',
+           'finetune', 'predict_proba', 'validate_classifier', 'fgm_perturbation', 'fgm_loss', 'word_neighbours',
+           'substitution_attack', 'accuracy_under_attack', 'LoRALinear', 'add_lora', 'lora_layers', 'merge_lora',
            'format_prompt', 'load_instructions', 'encode_instruction', 'instruct_collate', 'respond', 'response_scores',
            'masked_loss', 'grid', 'search', 'cv_classify', 'plot_search', 'SearchPanel', 'finetune_classify',
            'finetune_instruct']
@@ -276,9 +278,10 @@ class ExampleBatches:
         batch_size:int,       # Examples per batch and process
         seed:int=0,           # Seed of the shuffles: epoch `e` is ordered by `seed + e`
         evaluate=None,        # `evaluate(model) -> dict` with a `val_loss` (lower is better), run after each epoch
+        loss=None,            # `loss(model, batch) -> tensor` to train on (default: the model's own, `model(**batch).loss`)
     ):
         self.examples, self.collate, self.batch_size, self.seed = examples, collate, batch_size, seed
-        self.validate = evaluate
+        self.validate, self.loss_fn = evaluate, loss
         self.drawn = 0   # batches drawn so far: the position in the data
         self._order = (-1, None)   # (epoch, its order), drawn once an epoch
 
@@ -298,8 +301,8 @@ class ExampleBatches:
         return self.collate([self.examples[j] for j in order[i * size:(i + 1) * size]])
 
     def loss(self, model, batch:dict) -> torch.Tensor:
-        "The model's own loss for `batch`"
-        return model(**batch).loss
+        "The loss to train on for `batch`: the given `loss`, else the model's own"
+        return self.loss_fn(model, batch) if self.loss_fn else model(**batch).loss
 
     def evaluate(self, model, n:int=1) -> dict:
         "The task's validation metrics (none without an `evaluate`)"
@@ -341,10 +344,11 @@ def finetune(
     on_epoch=None,         # Called with each epoch's row: `epoch`, `train_loss` and what `evaluate` returned
     out:Path|None=None,    # Folder for the run's `log.csv` and `checkpoints/` (None: a temporary one)
     resume:bool=False,     # Continue from the newest checkpoint in `out/checkpoints`
+    loss=None,             # `loss(model, batch) -> tensor` to train on (default: the model's own), e.g. `fgm_loss()`
 ) -> dict:
     "Train the trainable parameters of `model` on `train` with chapter 05's `fit`; end on the best epoch's weights"
     seed_everything(cfg.seed)
-    data = ExampleBatches(train, collate, cfg.ft_batch_size, cfg.seed, evaluate)
+    data = ExampleBatches(train, collate, cfg.ft_batch_size, cfg.seed, evaluate, loss)
     world_size = int(os.environ.get('WORLD_SIZE', '1'))   # under torchrun, n processes share a batch
     per_epoch = data.steps_per_epoch(world_size)
     losses = []
@@ -394,6 +398,95 @@ def validate_classifier(
         return {'val_loss': float(-np.log(probs[np.arange(len(y)), y] + 1e-12).mean()),
                 'val_accuracy': float((probs.argmax(1) == y).mean())}
     return evaluate
+
+# %% ../nbs/07_finetuning.ipynb #14ddc732
+def fgm_perturbation(
+    grad:torch.Tensor,    # Gradient of the loss with respect to each example's input embeddings `(B, T, C)`
+    epsilon:float,        # L2 norm of each example's perturbation
+) -> torch.Tensor:
+    "FGM's move of the embeddings, `ε g / ‖g‖`, the norm taken per example over all its positions and channels"
+    norms = grad.flatten(1).norm(dim=1).clamp(min=1e-12)
+    return epsilon * grad / norms.view(-1, *[1] * (grad.dim() - 1))
+
+# %% ../nbs/07_finetuning.ipynb #758e26a0
+def fgm_loss(
+    epsilon:float=1.0,    # L2 norm of each example's move of its token embeddings
+):
+    "A `loss(model, batch)` for `ExampleBatches`: the model's loss plus its loss at FGM-moved input embeddings"
+    def loss(model, batch:dict) -> torch.Tensor:
+        wte = getattr(model, 'module', model).transformer.wte   # under DDP, the model it wraps
+        kept = []
+        def keep(module, inputs, out):   # a frozen embedding's output gets a gradient of its own
+            kept.append(out if out.requires_grad else out.detach().requires_grad_())
+            return kept[-1]
+        with _hooked(wte, keep): clean = model(**batch).loss
+        grad, = torch.autograd.grad(clean, kept[0], retain_graph=True)
+        r = fgm_perturbation(grad.detach(), epsilon)
+        with _hooked(wte, lambda module, inputs, out: out + r.to(out.dtype)): adversarial = model(**batch).loss
+        return clean + adversarial
+    return loss
+
+# %% ../nbs/07_finetuning.ipynb #485a6b00
+@contextmanager
+def _hooked(module:nn.Module, hook):
+    "Run the block with `hook` as a forward hook of `module`"
+    handle = module.register_forward_hook(hook)
+    try: yield
+    finally: handle.remove()
+
+# %% ../nbs/07_finetuning.ipynb #f077b8d5
+def word_neighbours(
+    model,              # A model whose `transformer.wte` embeds tokens
+    tokenizer,          # Its `transformers` tokenizer
+    words:list[str],    # The attacker's vocabulary
+    k:int=5,            # Neighbours kept per word
+) -> dict[str, list[str]]:
+    "Each word's `k` nearest words of `words`, by the cosine of their mean token embeddings (with a leading space)"
+    wte = model.transformer.wte.weight.detach().float()
+    ids = tokenizer([' ' + w for w in words], add_special_tokens=False)['input_ids']
+    vectors = F.normalize(torch.stack([wte[i].mean(0) for i in ids]), dim=-1)
+    similarity = (vectors @ vectors.T).fill_diagonal_(-1)
+    return {w: [words[j] for j in row] for w, row in zip(words, similarity.topk(k, dim=-1).indices.tolist())}
+
+# %% ../nbs/07_finetuning.ipynb #b11b735a
+def substitution_attack(
+    predict,              # `predict(texts) -> (N, K)` class probabilities
+    text:str,             # The message to attack
+    label:int,            # Its true class
+    neighbours:dict,      # `word -> [substitutes]` (lower case), e.g. from `word_neighbours`
+    budget:int=3,         # Most words changed
+) -> str:
+    "Greedily swap up to `budget` words for a neighbour, each time the one that most lowers the true class's probability"
+    words, changed = text.split(' '), set()
+    for _ in range(budget):
+        options = []
+        for i, word in enumerate(words):
+            core = word.strip('.,!?;:"\'()')
+            if i in changed or core.lower() not in neighbours: continue
+            options += [(i, words[:i] + [word.replace(core, sub)] + words[i + 1:]) for sub in neighbours[core.lower()]]
+        if not options: break
+        probs = predict([' '.join(option) for _, option in options])
+        best = int(probs[:, label].argmin())
+        i, words = options[best]
+        changed.add(i)
+        if probs[best].argmax() != label: break
+    return ' '.join(words)
+
+# %% ../nbs/07_finetuning.ipynb #a8c5cce4
+def accuracy_under_attack(
+    model,                  # A classifier
+    tokenizer,              # Its `transformers` tokenizer
+    texts:list[str],        # Messages to attack
+    y,                      # Their true classes
+    neighbours:dict,        # `word -> [substitutes]`, e.g. from `word_neighbours`
+    budget:int=3,           # Most words changed per message
+) -> tuple[dict, list[str]]:
+    "Accuracy on `texts` before and after `substitution_attack` on each message classified right; and the attacked texts"
+    predict = lambda batch: predict_proba(model, encode_texts(tokenizer, batch, model.config.block_size))
+    y, clean = np.asarray(y), predict(texts).argmax(1)
+    attacked = [substitution_attack(predict, text, int(label), neighbours, budget) if right else text
+                for text, label, right in zip(texts, y, clean == y)]
+    return {'clean': float((clean == y).mean()), 'attacked': float((predict(attacked).argmax(1) == y).mean())}, attacked
 
 # %% ../nbs/07_finetuning.ipynb #c046
 class LoRALinear(nn.Module):
@@ -832,3 +925,49 @@ def finetune_instruct(
           f"test ROUGE-L {score_before['rougeL']:.3f} -> {score_after['rougeL']:.3f}, "
           f"BLEU {score_before['bleu']:.2f} -> {score_after['bleu']:.2f}; wrote {out}")
     return metrics
+
+# %% ../nbs/07_finetuning.ipynb #3e5a2ace
+from .exercises import exercise, call, expect_close, expect_equal
+
+# %% ../nbs/07_finetuning.ipynb #2fc83ff5
+@exercise('07.1', "Write `fgm_move(grad, epsilon)`: FGM's move of the input embeddings `(B, T, C)`, each example's of "
+          "L2 norm `epsilon`.", solution=lambda: fgm_perturbation,
+          wrong=lambda: lambda g, eps: eps * g / g.norm())   # one norm for the whole batch
+def _check_07_1(answer):
+    gen = torch.Generator().manual_seed(0)
+    for shape in ((2, 3, 4), (1, 5, 2), (3, 1, 1)):
+        grad = torch.randn(*shape, generator=gen) * torch.tensor([1.0, 10.0, 0.1][:shape[0]]).view(-1, 1, 1)
+        expect_close(call(answer, grad.clone(), 0.5), fgm_perturbation(grad, 0.5), f"the move for a gradient of shape {shape}")
+
+# %% ../nbs/07_finetuning.ipynb #9d6fe821
+@exercise('07.2', "Write `last_real(h, attention_mask)`: the hidden state of each sequence's last real token.",
+          solution=lambda: partial(pool, how='last'), wrong=lambda: lambda h, mask: h[:, -1])   # padding's state
+def _check_07_2(answer):
+    h = torch.arange(24.).view(3, 4, 2)
+    for mask in ([[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]], [[1, 1, 1, 1]] * 3):
+        mask = torch.tensor(mask)
+        expect_close(call(answer, h.clone(), mask), pool(h, mask, 'last'), f"the states for attention_mask {mask.tolist()}")
+
+# %% ../nbs/07_finetuning.ipynb #d591488e
+def _lora_weight(W, A, B, alpha): return W + alpha / A.shape[0] * B @ A
+
+@exercise('07.3', "Write `lora_weight(W, A, B, alpha)`: the merged weight `W + alpha/r B A` of a LoRA layer.",
+          solution=lambda: _lora_weight, wrong=lambda: lambda W, A, B, alpha: W + alpha * B @ A)   # forgot the 1/r
+def _check_07_3(answer):
+    gen = torch.Generator().manual_seed(0)
+    for d_out, d_in, r in ((4, 3, 2), (5, 5, 1), (2, 6, 4)):
+        W, A, B = (torch.randn(*s, generator=gen) for s in ((d_out, d_in), (r, d_in), (d_out, r)))
+        expect_close(call(answer, W.clone(), A.clone(), B.clone(), 16.0), _lora_weight(W, A, B, 16.0),
+                     f"the merged weight for r={r}, d_out={d_out}, d_in={d_in}")
+
+# %% ../nbs/07_finetuning.ipynb #3044d6f4
+def _response_labels(input_ids, prompt_len): return [-100] * prompt_len + list(input_ids[prompt_len:])
+
+@exercise('07.4', "Write `response_labels(input_ids, prompt_len)`: the ids, with -100 over the prompt.",
+          solution=lambda: _response_labels,
+          wrong=lambda: lambda ids, n: [-100] * (n + 1) + list(ids[n + 1:]))   # masks the response's first token too
+def _check_07_4(answer):
+    for ids, n in (([5, 6, 7, 8, 9], 2), ([1, 2], 1), ([4, 4, 4], 0)):
+        got = call(answer, list(ids), n)
+        if isinstance(got, torch.Tensor): got = got.tolist()
+        expect_equal(got, _response_labels(ids, n), f"the labels for input_ids={ids}, prompt_len={n}")

@@ -183,3 +183,119 @@ def sample_texts(
             for i in range(n)]
     new_from = len(start) if prompt else 0   # the prompt is added back as text
     return [prompt + tokenizer.decode(row[new_from:].tolist(), skip_special_tokens=True) for row in rows]
+
+# %% ../nbs/08_generation.ipynb #ex08-09
+from .exercises import exercise, call, describe, expect_close, expect_equal, ExerciseError
+
+# %% ../nbs/08_generation.ipynb #ex08-11
+def _toy_logits(seed:int, shape=(3, 10)) -> torch.Tensor:
+    "Random logits with no ties, from a seed of their own"
+    return 2 * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+def _expect_same_filter(got, want:torch.Tensor, what:str):
+    "Raise `ExerciseError` where filtered logits `got` keep other tokens than `want`, or change a kept logit"
+    if not isinstance(got, torch.Tensor): raise ExerciseError(f"{what}: expected {describe(want)}, got {describe(got)}")
+    if got.shape != want.shape:
+        raise ExerciseError(f"{what}: expected shape {tuple(want.shape)}, got shape {tuple(got.shape)}")
+    for row, (g, w) in enumerate(zip(~torch.isneginf(got), ~torch.isneginf(want))):
+        if not torch.equal(g, w):
+            raise ExerciseError(f"{what}: row {row} keeps {int(g.sum())} tokens {g.nonzero()[:, 0].tolist()}, "
+                                f"expected {int(w.sum())}: {w.nonzero()[:, 0].tolist()} (the others set to -inf)")
+    kept = ~torch.isneginf(want)
+    expect_close(got[kept], want[kept], f"{what}: the logits kept")
+
+# %% ../nbs/08_generation.ipynb #ex08-12
+def _with_temperature_reference(logits, temperature):
+    "Next-token probabilities `(B, V)` of `logits` at `temperature`"
+    return (logits / temperature).softmax(-1)
+
+def _times_temperature(logits, temperature):
+    "A typical slip: the logits multiplied by the temperature, so a high temperature sharpens instead of flattening"
+    return (logits * temperature).softmax(-1)
+
+@exercise('08.1', "Write `with_temperature(logits, temperature)`: the next-token probabilities `(B, V)` of logits "
+          "`(B, V)` at a temperature > 0 (below 1 sharper, above 1 flatter).",
+          solution=lambda: _with_temperature_reference, wrong=lambda: _times_temperature)
+def _check_08_1(answer):
+    logits = _toy_logits(0)
+    for temperature in (1.0, 0.5, 2.0):
+        expect_close(call(answer, logits.clone(), temperature), _with_temperature_reference(logits, temperature),
+                     f"with_temperature(logits of shape {tuple(logits.shape)}, temperature={temperature})")
+
+# %% ../nbs/08_generation.ipynb #ex08-14
+def _top_k_filter_reference(logits, k):
+    "`logits` `(B, V)` with all but the `k` largest of each row set to -inf"
+    kth = torch.topk(logits, k).values[:, -1:]
+    return logits.masked_fill(logits < kth, float('-inf'))
+
+def _top_k_filter_drops_kth(logits, k):
+    "A typical slip: `<=` where `<` belongs, so the k-th token goes too and k-1 are left"
+    kth = torch.topk(logits, k).values[:, -1:]
+    return logits.masked_fill(logits <= kth, float('-inf'))
+
+@exercise('08.2', "Write `top_k_filter(logits, k)`: logits `(B, V)` with all but the `k` largest of each row set to "
+          "`-inf` (the kept ones unchanged), as `filter_logits(logits, top_k=k)` and transformers' "
+          "`TopKLogitsWarper` do.",
+          solution=lambda: _top_k_filter_reference, wrong=lambda: _top_k_filter_drops_kth)
+def _check_08_2(answer):
+    logits = _toy_logits(1)
+    for k in (1, 3, 10):
+        _expect_same_filter(call(answer, logits.clone(), k), filter_logits(logits, top_k=k),
+                            f"top_k_filter(logits of shape {tuple(logits.shape)}, k={k})")
+
+# %% ../nbs/08_generation.ipynb #ex08-16
+def _top_p_filter_reference(logits, p):
+    "`logits` `(B, V)` with all but the fewest most likely tokens holding probability `p` set to -inf"
+    probs, order = logits.softmax(-1).sort(-1, descending=True)
+    before = probs.cumsum(-1) - probs   # the probability of the tokens ranked above each one
+    return logits.masked_fill((before >= p).scatter(1, order, before >= p), float('-inf'))
+
+def _top_p_filter_below_p(logits, p):
+    "A typical slip: keep the tokens whose running total stays within `p`, which drops the one that reaches it"
+    probs, order = logits.softmax(-1).sort(-1, descending=True)
+    keep = probs.cumsum(-1) <= p
+    keep[:, 0] = True
+    return logits.masked_fill(~keep.scatter(1, order, keep), float('-inf'))
+
+@exercise('08.3', "Write `top_p_filter(logits, p)`: logits `(B, V)` with every token set to `-inf` except, in each "
+          "row, the fewest most likely tokens whose probabilities add up to at least `p`, as "
+          "`filter_logits(logits, top_p=p)` and transformers' `TopPLogitsWarper` do.",
+          solution=lambda: _top_p_filter_reference, wrong=lambda: _top_p_filter_below_p)
+def _check_08_3(answer):
+    logits = _toy_logits(2)
+    for p in (0.5, 0.9, 0.05):
+        _expect_same_filter(call(answer, logits.clone(), p), filter_logits(logits, top_p=p),
+                            f"top_p_filter(logits of shape {tuple(logits.shape)}, p={p})")
+
+# %% ../nbs/08_generation.ipynb #ex08-18
+def _penalize_reference(logits, ids, penalty):
+    "Logits `(B, V)` with each token that occurs in its row of `ids` `(B, T)` pushed down by `penalty`"
+    out = logits.clone()
+    for row, seen in enumerate(ids.tolist()):
+        for token in set(seen):
+            z = out[row, token]
+            out[row, token] = z * penalty if z < 0 else z / penalty
+    return out
+
+def _penalize_divide_all(logits, ids, penalty):
+    "A typical slip: every seen logit divided by the penalty, which pushes a negative logit *up* toward 0"
+    return logits.scatter(1, ids, logits.gather(1, ids) / penalty)
+
+@exercise('08.4', "Write `penalize(logits, ids, penalty)`: the repetition penalty over logits `(B, V)`: every token "
+          "that occurs in its row of `ids` `(B, T)` gets its logit divided by `penalty` if positive, multiplied if "
+          "negative (once, however often it occurs), as transformers' `RepetitionPenaltyLogitsProcessor` does.",
+          solution=lambda: _penalize_reference, wrong=lambda: _penalize_divide_all)
+def _check_08_4(answer):
+    logits, ids = _toy_logits(3, (2, 8)), torch.tensor([[0, 3, 3, 5, 0], [1, 2, 7, 7, 7]])
+    for penalty in (1.5, 1.0):
+        what = f"penalize(logits of shape {tuple(logits.shape)}, ids {ids.tolist()}, penalty={penalty})"
+        got, want = call(answer, logits.clone(), ids.clone(), penalty), penalize_repeats(logits, ids, penalty)
+        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+            bad = ~torch.isclose(got.detach().float(), want, rtol=1e-5, atol=1e-6)
+            if bad.any():
+                row, token = bad.nonzero()[0].tolist()
+                z = logits[row, token].item()
+                seen = 'occurs in its row of ids' if token in ids[row] else 'does not occur in its row of ids'
+                raise ExerciseError(f"{what}: row {row}, token {token} (logit {z:.4f}, which {seen}): got "
+                                    f"{got[row, token].item():.4f}, expected {want[row, token].item():.4f}")
+        expect_close(got, want, what)

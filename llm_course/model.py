@@ -387,3 +387,94 @@ def load_model_folder(
     from transformers import AutoTokenizer
     folder = model_folder(path)
     return AutoModelForCausalLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+
+# %% ../nbs/04_model.ipynb #0791261b
+from .exercises import ExerciseError, call, describe, exercise, expect_close, expect_equal
+
+# %% ../nbs/04_model.ipynb #ba67e1fb
+def _gpt_params_reference(vocab_size, n_layer, n_embd, block_size):
+    "Parameters of a GPT with GPT-2's options: embeddings, blocks of 12C^2 + 13C, the final LayerNorm"
+    C = n_embd
+    per_block = 2 * C + (3 * C * C + 3 * C) + (C * C + C) + 2 * C + (4 * C * C + 4 * C) + (4 * C * C + C)
+    return vocab_size * C + block_size * C + n_layer * per_block + 2 * C
+
+def _gpt_params_untied(vocab_size, n_layer, n_embd, block_size):
+    "Typical wrong answer: counts the output layer as a matrix of its own, though it is the token embedding"
+    return _gpt_params_reference(vocab_size, n_layer, n_embd, block_size) + vocab_size * n_embd
+
+@exercise('04.1', "Write `gpt_params(vocab_size, n_layer, n_embd, block_size)`: the parameters of a `GPT` with GPT-2's "
+          "options (learned positions, LayerNorm, biases, a 4C GELU MLP, tied output layer), position table included.",
+          solution=lambda: _gpt_params_reference, wrong=lambda: _gpt_params_untied)
+def _check_04_1(answer):
+    for V, L, C, T in ((100, 2, 32, 16), (512, 3, 64, 32), (50, 1, 8, 4)):
+        with torch.random.fork_rng():   # building the model draws its initial weights: leave the caller's seed alone
+            model = GPT(GPTConfig(vocab_size=V, n_layer=L, n_head=2, n_embd=C, block_size=T))
+        expect_equal(call(answer, V, L, C, T), n_params(model, non_embedding=False),
+                     f"gpt_params(vocab_size={V}, n_layer={L}, n_embd={C}, block_size={T}), "
+                     "against n_params of that GPT")
+
+# %% ../nbs/04_model.ipynb #e8157c5b
+def _pre_norm_block_reference(x, attn, mlp, ln_1, ln_2):
+    "Pre-norm block: attention on a normalised copy added to `x`, then the MLP on a normalised copy of that"
+    x = x + attn(ln_1(x))
+    return x + mlp(ln_2(x))
+
+def _pre_norm_block_parallel(x, attn, mlp, ln_1, ln_2):
+    "Typical wrong answer: the MLP reads the block's input, not the stream that attention has already added to"
+    return x + attn(ln_1(x)) + mlp(ln_2(x))
+
+@exercise('04.2', "Write `pre_norm_block(x, attn, mlp, ln_1, ln_2)`: the output of a pre-norm block for the residual "
+          "stream `x`, given its four sub-layers as functions.",
+          solution=lambda: _pre_norm_block_reference, wrong=lambda: _pre_norm_block_parallel)
+def _check_04_2(answer):
+    g = torch.Generator().manual_seed(2)
+    for norm, B, T in (('layernorm', 2, 5), ('rmsnorm', 1, 3)):
+        config = GPTConfig(n_layer=1, n_head=2, n_embd=16, norm=norm)
+        with torch.random.fork_rng():
+            block = Block(config, 0).eval()
+        with torch.no_grad():
+            for p in block.parameters(): p.normal_(0, 0.5, generator=g)   # weights large enough to show every term
+            x = torch.randn(B, T, config.n_embd, generator=g)
+            got = call(answer, x.clone(), block.attn, block.mlp, block.ln_1, block.ln_2)
+            expect_close(got, block(x), f"pre_norm_block(x, ...) for x of shape ({B}, {T}, 16) with {norm}, "
+                         "against the chapter's Block", rtol=1e-4, atol=1e-5)
+
+# %% ../nbs/04_model.ipynb #8bd496e9
+def _rms_norm_reference(x, weight, eps=1e-5):
+    "RMSNorm: `x / sqrt(mean(x^2) + eps) * weight` over the last dimension"
+    return x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+@exercise('04.3', "Write `rms_norm(x, weight, eps=1e-5)`: RMSNorm over the last dimension of `x`, scaled by `weight`.",
+          solution=lambda: _rms_norm_reference,
+          wrong=lambda: lambda x, weight, eps=1e-5: (x - x.mean(-1, keepdim=True)) / torch.sqrt(
+              x.var(-1, unbiased=False, keepdim=True) + eps) * weight)
+def _check_04_3(answer):
+    g = torch.Generator().manual_seed(5)
+    for shape, eps in (((2, 3, 8), 1e-5), ((4, 16), 1e-6)):
+        x = torch.randn(shape, generator=g) + 1.5   # a mean far from 0, as residual streams have
+        weight = torch.rand(shape[-1], generator=g) + 0.5
+        reference = nn.RMSNorm(shape[-1], eps=eps)
+        with torch.no_grad(): reference.weight.copy_(weight)
+        expect_close(call(answer, x.clone(), weight.clone(), eps), reference(x).detach(),
+                     f"rms_norm(x, weight, eps={eps}) for x of shape {shape}, against nn.RMSNorm")
+
+# %% ../nbs/04_model.ipynb #ea10bf60
+def _next_token_loss_reference(logits, input_ids):
+    "Mean cross-entropy of the logits at positions 0..T-2 against the tokens at 1..T-1"
+    return F.cross_entropy(logits[:, :-1].flatten(0, 1), input_ids[:, 1:].flatten())
+
+@exercise('04.4', "Write `next_token_loss(logits, input_ids)`: the mean cross-entropy of a language model whose "
+          "`logits` `(B, T, V)` were computed from `input_ids` `(B, T)`, each position scored on the token that "
+          "follows it.",
+          solution=lambda: _next_token_loss_reference,
+          wrong=lambda: lambda logits, input_ids: F.cross_entropy(logits.flatten(0, 1), input_ids.flatten()))
+def _check_04_4(answer):
+    g = torch.Generator().manual_seed(4)
+    for B, T, V in ((3, 12, 40), (1, 2, 5)):
+        input_ids = torch.randint(0, V, (B, T), generator=g)
+        logits = torch.randn(B, T, V, generator=g)
+        bonus = torch.full((B, T - 1, 1), 4.0)   # logits of a model that has learnt something: the next token favoured
+        logits[:, :-1].scatter_add_(-1, input_ids[:, 1:, None], bonus)
+        expect_close(call(answer, logits.clone(), input_ids.clone()), _next_token_loss_reference(logits, input_ids),
+                     f"next_token_loss(logits, input_ids) for logits of shape ({B}, {T}, {V}) that favour each "
+                     "next token")

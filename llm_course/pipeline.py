@@ -45,7 +45,9 @@ def stage_prepare(
                                  cfg.dedup_threshold, cfg.unicode_form, cfg.num_proc)
     save_prepared(dsd, report, out)
     read, skipped = len(report['files_read']), len(report['files_skipped'])
-    files = f" ({read} file(s) read, {skipped} skipped)" if read or skipped else ''
+    bad = report.get('records_skipped_count', 0)
+    bad = f", {bad} bad record(s) left out" if bad else ''
+    files = f" ({read} file(s) read, {skipped} skipped{bad})" if read or skipped else ''
     removed = ''.join(f"; {k.replace('_', ' ')} {v}" for k, v in report['removed'].items() if v)
     masked = ''.join(f"; {v} {k} masked" for k, v in report.get('pii_replaced', {}).items() if v)
     print(f"prepare: {cfg.data}{files}; {report['documents_in']} documents in, {report['documents_out']} out "
@@ -170,3 +172,90 @@ def pipeline(
     print(f"pipeline: done in {metrics['wall_seconds']:.0f} s; validation loss {before['loss']:.3f} -> "
           f"{after['loss']:.3f}; wrote {out}")
     return metrics
+
+# %% ../nbs/08b_pipeline.ipynb #ex08b-08
+from .exercises import exercise, call, describe, expect_close, expect_equal, ExerciseError
+from .core import load_profile
+
+# %% ../nbs/08b_pipeline.ipynb #ex08b-10
+_STAGE_FILES = {'prepare': ['dataset', 'report.json', 'data_card.md', 'data_report.png'],
+                'tokenize': ['tokenizer.json', 'train.bin', 'validation.bin', 'tokens.json'],
+                'train': ['checkpoints', 'log.csv'],
+                'sample': ['samples.txt']}
+
+def _finished_stages_reference(names):
+    "The stages, in pipeline order, every one of whose files is among `names`"
+    return [stage for stage, files in _STAGE_FILES.items() if set(files) <= set(names)]
+
+def _started_stages(names):
+    "A typical slip: a stage counted as finished when any one of its files is there (a killed stage leaves some)"
+    return [stage for stage, files in _STAGE_FILES.items() if set(files) & set(names)]
+
+@exercise('08b.1', "Write `finished_stages(names)`: given the names at the top of a run folder, the stages of "
+          "`['prepare', 'tokenize', 'train', 'sample']`, in that order, that wrote every one of their files there "
+          "(the chapter's table says which).",
+          solution=lambda: _finished_stages_reference, wrong=lambda: _started_stages)
+def _check_08b_1(answer):
+    prepared = _STAGE_FILES['prepare'] + ['config.json']
+    whole_run = [name for files in _STAGE_FILES.values() for name in files] + ['config.json', 'model', 'metrics.json']
+    cases = {'an empty folder': [], 'prepared': prepared,
+             'killed while tokenizing': prepared + ['tokenizer.json', 'train.bin'],
+             'trained': prepared + _STAGE_FILES['tokenize'] + _STAGE_FILES['train'] + ['llm_course'],
+             'a whole run, its dataset deleted': [name for name in whole_run if name != 'dataset']}
+    for case, names in cases.items():
+        got, want = call(answer, sorted(names)), _finished_stages_reference(names)
+        if not isinstance(got, (list, tuple)) or list(got) != want:
+            listed = got if isinstance(got, (list, tuple)) else []
+            unfinished = [s for s in listed if s in _STAGE_FILES and s not in want]
+            missing = [f for f in _STAGE_FILES[unfinished[0]] if f not in names] if unfinished else []
+            hint = f"; {unfinished[0]!r} is not finished: {missing} missing" if missing else ''
+            raise ExerciseError(f"finished_stages({case}: {sorted(names)}): expected {want}, got {describe(got)}{hint}")
+
+# %% ../nbs/08b_pipeline.ipynb #ex08b-12
+def _config_diff_reference(a, b):
+    "The settings that differ between two `config.json` dicts: {key: (value in a, value in b)}, None where absent"
+    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k) or (k in a) != (k in b)}
+
+def _config_diff_first_only(a, b):
+    "A typical slip: only the keys of the first config looked at, so a setting only the second has is missed"
+    return {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}
+
+@exercise('08b.2', "Write `config_diff(a, b)`: for two runs' `config.json` dicts, return `{key: (a's value, b's "
+          "value)}` for every setting that differs, with `None` for a side that lacks the key.",
+          solution=lambda: _config_diff_reference, wrong=lambda: _config_diff_first_only)
+def _check_08b_2(answer):
+    tiny = {'profile': 'tiny', **asdict(load_profile('tiny'))}
+    cases = [(tiny, {**tiny, 'lr': tiny['lr'] * 3, 'max_steps': 2 * tiny['max_steps']}),
+             ({'profile': 'cpu', 'lr': 1e-3}, {'profile': 'cpu', 'lr': 1e-3, 'grad_accum': 4}),
+             ({'profile': 'cpu', 'seed': 0, 'top_p': 1.0}, {'profile': 'gpu', 'top_p': 1.0}), (tiny, dict(tiny))]
+    for a, b in cases:
+        want, got = _config_diff_reference(a, b), call(answer, dict(a), dict(b))
+        what = f"config_diff(a, b) for a config of {len(a)} keys and one of {len(b)}"
+        if not isinstance(got, dict): raise ExerciseError(f"{what}: expected a dict, got {describe(got)}")
+        for k in want:
+            if k not in got:
+                raise ExerciseError(f"{what}: {k!r} is missing: a has {want[k][0]!r}, b has {want[k][1]!r}")
+        for k in got:
+            if k not in want: raise ExerciseError(f"{what}: {k!r} is the same in both ({a.get(k)!r}): not a difference")
+        expect_close({k: tuple(v) if isinstance(v, list) else v for k, v in got.items()}, want, what)
+
+# %% ../nbs/08b_pipeline.ipynb #ex08b-14
+def _short_streams_reference(tokens, block_size):
+    "The token streams of a `tokens.json` too short for one training window of `block_size + 1` tokens"
+    return [split for split in ('train', 'validation') if tokens[f'{split}_tokens'] < block_size + 1]
+
+def _short_streams_off_by_one(tokens, block_size):
+    "A typical slip: a window taken as `block_size` tokens, forgetting the target of its last position"
+    return [split for split in ('train', 'validation') if tokens[f'{split}_tokens'] < block_size]
+
+@exercise('08b.3', "Write `short_streams(tokens, block_size)`: given a run's `tokens.json` as a dict, the streams "
+          "(`'train'`, `'validation'`, in that order) too short for one training window at `block_size`, the ones "
+          "`stage_train` would refuse.",
+          solution=lambda: _short_streams_reference, wrong=lambda: _short_streams_off_by_one)
+def _check_08b_3(answer):
+    for train, validation, block in ((281197, 40333, 128), (5000, 128, 128), (128, 129, 128), (64, 10, 256)):
+        tokens = {'tokenizer': 'bpe', 'vocab_size': 2048, 'train_tokens': train, 'validation_tokens': validation}
+        got, want = call(answer, dict(tokens), block), _short_streams_reference(tokens, block)
+        if not isinstance(got, (list, tuple)) or list(got) != want:
+            raise ExerciseError(f"short_streams(train_tokens={train}, validation_tokens={validation}, "
+                                f"block_size={block}): expected {want}, got {describe(got)}")

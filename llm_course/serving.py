@@ -1,4 +1,4 @@
-"""The engine a server runs its model with: a KV cache that rows join and leave, jobs that stream their text and stop at stop strings, and one thread that admits new requests into the running batch at every decoding step; checked token for token against decoding each request alone, and measured.
+"""The engine a server runs its model with: a KV cache that rows join and leave, jobs that stream their text and stop at stop strings, and one thread that admits new requests into the running batch at every decoding step, and the log-probabilities of prompts and replies; checked token for token against decoding each request alone, and measured.
 
 Docs: https://llm-course.github.io/llm_course/serving.html.md"""
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 # %% auto #0
-__all__ = ['BatchCache', 'TextTail', 'Job', 'QueueFull', 'Engine']
+__all__ = ['BatchCache', 'TextTail', 'Job', 'QueueFull', 'Engine', 'token_logprobs']
 
 # %% ../nbs/09_serving.ipynb #c004
 import torch
@@ -118,6 +118,8 @@ class Job:
     stop:list[str] = field(default_factory=list)  # Strings that end the text, not included in it
     seed:int|None = None                # Seed of the job's own random generator (None: a random one)
     deadline:float = math.inf           # `time.monotonic()` after which the job ends with an error
+    logprobs:int|None = None            # Report each new token's log-probability and this many alternatives (None: no)
+    echo:bool = False                   # First report the prompt's tokens and their log-probabilities ('prompt' event)
     cancelled:bool = False              # Set when the client went away: the engine drops the job at its next step
 
 # %% ../nbs/09_serving.ipynb #c015
@@ -227,6 +229,13 @@ class _Row:
     n:int = 0                 # Tokens it has generated
     token:int|None = None     # Its newest token, the next step's input
     finish:str|None = None    # Why it ended: 'stop' or 'length' (None: still running)
+    logprobs:list = field(default_factory=list)   # `token_logprobs` entries not yet sent (when the job asks for them)
+
+    def logprob_event(self) -> dict:
+        "`{'logprobs': entries not yet sent}` when the job asked for log-probabilities, else `{}`"
+        if self.job.logprobs is None: return {}
+        sent, self.logprobs = self.logprobs, []
+        return {'logprobs': sent}
 
 # %% ../nbs/09_serving.ipynb #66bcf050
 @patch
@@ -236,11 +245,12 @@ def _advance(self:Engine, row:_Row, logits:torch.Tensor):
     row.token = int(next_tokens(logits[None].float(), job.temperature == 0, job.temperature, top_p=job.top_p,
                                 generator=row.gen))
     row.n += 1
+    if job.logprobs is not None: row.logprobs += token_logprobs(logits[None], [row.token], job.logprobs)
     if row.token == self.eos:
         row.finish = 'stop'
         return
     delta, stopped = row.tail.push(row.token)
-    if delta: job.emit({'text': delta, 'tokens': row.n})
+    if delta: job.emit({'text': delta, 'tokens': row.n, **row.logprob_event()})
     if stopped: row.finish = 'stop'
     elif row.n >= job.max_tokens: row.finish = 'length'
 
@@ -251,12 +261,23 @@ def _admit(self:Engine, job:Job):
     "Prefill `job`'s prompt, sample its first token, and add it to the running batch"
     ids = torch.tensor([job.ids], device=self.device)
     cache = BatchCache(torch.ones_like(ids))
-    logits = self.model(ids, past_key_values=cache, use_cache=True).logits[:, -1]
+    logits = self.model(ids, past_key_values=cache, use_cache=True).logits[0]
+    if job.echo:   # the prompt's tokens: the first has no log-probability (nothing came before it)
+        prompt = token_logprobs(logits[:-1], job.ids[1:], job.logprobs or 0)
+        job.emit({'prompt': [(job.ids[0], None, [])] + prompt})
+    if job.max_tokens == 0: return self._prompt_only(job)
     seed = job.seed if job.seed is not None else int.from_bytes(os.urandom(4), 'little')
     row = _Row(job, TextTail(self.tok, job.stop), torch.Generator().manual_seed(seed), pos=len(job.ids))
     self.cache.join(cache)
     self.rows.append(row)
-    self._advance(row, logits[0])
+    self._advance(row, logits[-1])
+
+@patch
+def _prompt_only(self:Engine, job:Job):
+    "End a job that asked for no new tokens (`max_tokens=0`: the prompt's log-probabilities only)"
+    self._ended(1)
+    self.stats['done'] += 1
+    job.emit({'done': 'length', 'tokens': 0})
 
 # %% ../nbs/09_serving.ipynb #f094a762
 @patch
@@ -283,7 +304,8 @@ def _end(self:Engine, row:_Row, now:float) -> bool:
         job.emit({'error': 'the request took longer than the server allows (timeout)', 'type': 'timeout'})
     elif row.finish is not None:
         rest = row.tail.flush() if row.finish == 'length' or row.token == self.eos else ''
-        if rest: job.emit({'text': rest, 'tokens': row.n})
+        logprobs = row.logprob_event()
+        if rest or logprobs.get('logprobs'): job.emit({'text': rest, 'tokens': row.n, **logprobs})
         self.stats['done'] += 1   # counted before the event: the client may look at once
         job.emit({'done': row.finish, 'tokens': row.n})
     else: return False
@@ -304,3 +326,89 @@ def _retire(self:Engine):
 def _ended(self:Engine, n:int):
     "Count `n` jobs as no longer active"
     with self.cv: self.active -= n
+
+# %% ../nbs/09_serving.ipynb #d1f57f01
+def token_logprobs(
+    logits:torch.Tensor,  # `(T, V)` logits; row `t` is the distribution `tokens[t]` was drawn from
+    tokens:list[int],     # The `T` tokens that came
+    k:int=0,              # How many of the most likely tokens to list at each step
+) -> list[tuple[int, float, list[tuple[int, float]]]]:
+    "Each of `tokens` with its log-probability under `logits`, and the `k` most likely tokens with theirs"
+    logp = torch.log_softmax(logits.float(), -1)
+    came = logp.gather(1, torch.tensor(tokens, dtype=torch.long, device=logp.device)[:, None])[:, 0].tolist()
+    top = logp.topk(k, -1)
+    alternatives = [list(zip(i, v)) for i, v in zip(top.indices.tolist(), top.values.tolist())]
+    return list(zip(tokens, came, alternatives))
+
+# %% ../nbs/09_serving.ipynb #198f8032
+from .exercises import ExerciseError, call, exercise, expect_close, expect_equal
+
+# %% ../nbs/09_serving.ipynb #a68dfe76
+def _sequence_logprob_reference(logits, ids):
+    "Sum over t >= 1 of log p(ids[t] | ids[:t]): row t - 1 of the logits predicts ids[t]"
+    return sum(lp for _, lp, _ in token_logprobs(logits[:-1], list(ids[1:])))
+
+@exercise('09.1', "Write `sequence_logprob(logits, ids)`: the sum of log p(ids[t] | ids[:t]) for t >= 1, where row `t` "
+          "of `logits` `(S, V)` was computed from `ids[:t + 1]`.", solution=lambda: _sequence_logprob_reference,
+          wrong=lambda: lambda logits, ids: torch.log_softmax(logits, -1)[range(len(ids)), ids].sum().item())
+def _check_09_1(answer):
+    g = torch.Generator().manual_seed(9)
+    for S, V in ((2, 5), (6, 11), (4, 3)):
+        logits, ids = torch.randn(S, V, generator=g), torch.randint(V, (S,), generator=g).tolist()
+        expect_close(float(call(answer, logits.clone(), list(ids))), _sequence_logprob_reference(logits, ids),
+                     f"sequence_logprob(logits, {ids}) for logits of shape ({S}, {V})")
+
+# %% ../nbs/09_serving.ipynb #da2e1b2d
+def _left_pad_reference(rows):
+    "Rows left-padded with 0 to the longest, and their mask"
+    S = max(map(len, rows))
+    ids = torch.tensor([[0] * (S - len(row)) + list(row) for row in rows])
+    mask = torch.tensor([[0] * (S - len(row)) + [1] * len(row) for row in rows])
+    return ids, mask
+
+def _right_pad(rows):
+    "Typical wrong answer: pads on the right, where the next token must go"
+    S = max(map(len, rows))
+    return (torch.tensor([list(row) + [0] * (S - len(row)) for row in rows]),
+            torch.tensor([[1] * len(row) + [0] * (S - len(row)) for row in rows]))
+
+@exercise('09.2', "Write `left_pad(rows)`: the token-id lists `rows` left-padded with 0 into a tensor `(B, S)`, and the "
+          "attention mask `(B, S)`, 1 on real tokens.", solution=lambda: _left_pad_reference, wrong=lambda: _right_pad)
+def _check_09_2(answer):
+    for rows in ([[5, 6, 7], [8]], [[1], [2, 3], [4, 5, 6, 7]], [[9, 9]]):
+        got = call(answer, [list(row) for row in rows])
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise ExerciseError(f"left_pad({rows}) should return (ids, mask), got {type(got).__name__}")
+        want = _left_pad_reference(rows)
+        expect_equal(got[0], want[0], f"the ids of left_pad({rows})")
+        expect_equal(got[1], want[1], f"the mask of left_pad({rows})")
+
+# %% ../nbs/09_serving.ipynb #1744d04b
+def _positions_reference(mask):
+    "Each column's position among its row's real tokens (0 on padding)"
+    return (mask.cumsum(1) - 1).clamp(min=0)
+
+@exercise('09.3', "Write `positions_of(mask)`: for a left-padded attention mask `(B, S)`, each column's position "
+          "counting real tokens only (0 for the first real token and on padding).",
+          solution=lambda: _positions_reference,
+          wrong=lambda: lambda mask: torch.arange(mask.shape[1]).expand(mask.shape[0], -1))
+def _check_09_3(answer):
+    for rows in ([[1, 1, 1], [0, 0, 1]], [[0, 1, 1, 1], [1, 1, 1, 1], [0, 0, 0, 1]], [[1]]):
+        mask = torch.tensor(rows)
+        expect_equal(call(answer, mask.clone()), _positions_reference(mask), f"positions_of(torch.tensor({rows}))")
+
+# %% ../nbs/09_serving.ipynb #395c4da7
+def _ready_text_reference(text, stop):
+    "Characters of `text` a stream may send: up to the first stop string, else all but an ending that may become one"
+    hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    if hits: return min(hits)
+    return len(text) - max([k for s in stop for k in range(1, len(s)) if text.endswith(s[:k])], default=0)
+
+@exercise('09.4', "Write `ready_text(text, stop)`: how many characters at the start of `text` may be streamed now: up "
+          "to the first stop string, else all but the longest ending that could still grow into a stop string.",
+          solution=lambda: _ready_text_reference,
+          wrong=lambda: lambda text, stop: min([i for i in (text.find(s) for s in stop) if i >= 0], default=len(text)))
+def _check_09_4(answer):
+    for text, stop in (('Hello ##', ['###']), ('a### b', ['###']), ('plain', ['###', 'END']), ('the EN', ['###', 'END']),
+                       ('x\n\n#', ['\n\n### ']), ('', ['###'])):
+        expect_equal(call(answer, text, list(stop)), _ready_text_reference(text, stop), f"ready_text({text!r}, {stop})")

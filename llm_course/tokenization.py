@@ -412,3 +412,136 @@ def blocks_dataset(
         for i in range(n_blocks):
             yield {'input_ids': stream.data[i * size:i * size + size + 1].astype(np.int64).tolist()}
     return Dataset.from_generator(gen)
+
+# %% ../nbs/02_tokenization.ipynb #083e3007
+from collections.abc import Mapping
+from .exercises import ExerciseError, call, describe, exercise, expect_close, expect_equal
+
+# %% ../nbs/02_tokenization.ipynb #264d5827
+def _pair_counts_reference(chunk_counts):
+    "How often each adjacent pair occurs in the chunks, each chunk counted as often as it occurs"
+    counts = Counter()
+    for chunk, n in chunk_counts.items():
+        for pair in zip(chunk, chunk[1:]): counts[pair] += n
+    return dict(counts)
+
+def _spell(ids): return bytes(i for i in ids if i < 256)
+
+def _expect_ids(got, want:list, what:str):
+    "Raise `ExerciseError` showing both lists unless `got` is the list of ids `want`"
+    if not isinstance(got, (list, tuple)): raise ExerciseError(f"{what}: expected a list of ids, got {describe(got)}")
+    if list(got) != want: raise ExerciseError(f"{what}: expected {want}, got {list(got)}")
+
+@exercise('02.1', "Write `pair_counts(chunk_counts)`: how often each adjacent pair of ids occurs, as a dict "
+          "`{(a, b): count}`, where `chunk_counts` maps each chunk (`bytes`) to how many times it occurs.",
+          solution=lambda: _pair_counts_reference,
+          wrong=lambda: lambda chunk_counts: dict(Counter(p for c in chunk_counts for p in zip(c, c[1:]))))
+def _check_02_1(answer):
+    for chunk_counts in (Counter({b'hug': 10, b'pug': 5, b'pun': 12, b'bun': 4, b'hugs': 5}), Counter({b'aaab': 3})):
+        got, want = call(answer, Counter(chunk_counts)), _pair_counts_reference(chunk_counts)
+        what = f"pair_counts({dict(chunk_counts)})"
+        if not isinstance(got, Mapping): raise ExerciseError(f"{what}: expected a dict, got {describe(got)}")
+        got = {tuple(p): c for p, c in got.items() if c}
+        if missing := [p for p in want if p not in got]:
+            raise ExerciseError(f"{what}: the pair {missing[0]} ({_spell(missing[0])!r}) is missing")
+        if extra := [p for p in got if p not in want]:
+            raise ExerciseError(f"{what}: the pair {extra[0]} occurs nowhere, yet you count it {got[extra[0]]} times")
+        for p in want: expect_equal(got[p], want[p], f"{what}, the count of {p} ({_spell(p)!r})")
+
+# %% ../nbs/02_tokenization.ipynb #cc3b03a1
+def _merge_reference(ids, pair, new_id):
+    "`ids` with each occurrence of `pair` replaced by `new_id`, left to right"
+    out, i = [], 0
+    while i < len(ids):
+        if i < len(ids) - 1 and (ids[i], ids[i + 1]) == tuple(pair):
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+def _merge_without_skip(ids, pair, new_id):
+    "Typical wrong answer: writes `new_id` but steps on by one, so the pair's second id stays"
+    out = []
+    for i in range(len(ids)):
+        out.append(new_id if i < len(ids) - 1 and (ids[i], ids[i + 1]) == tuple(pair) else ids[i])
+    return out
+
+@exercise('02.2', "Write `merge(ids, pair, new_id)`: the list `ids` with each occurrence of `pair` replaced by "
+          "`new_id`, left to right.", solution=lambda: _merge_reference, wrong=lambda: _merge_without_skip)
+def _check_02_2(answer):
+    for ids, pair, new_id in ((list(b'aaabdaaabac'), (97, 97), 256), ([1, 2, 1, 2, 1], (1, 2), 9), ([5], (5, 5), 7),
+                              ([], (1, 2), 3), ([3, 3, 3, 3], (3, 3), 4)):
+        got = call(answer, list(ids), pair, new_id)
+        _expect_ids(got, _merge_reference(ids, pair, new_id), f"merge({ids}, {pair}, {new_id})")
+
+# %% ../nbs/02_tokenization.ipynb #b3934909
+def _bpe_encode_reference(text, merges):
+    "Ids of the UTF-8 bytes of `text`, merged lowest rank first (merge `k` makes id `256 + k`)"
+    ids, ranks = list(text.encode('utf-8')), {tuple(p): r for r, p in enumerate(merges)}
+    while len(ids) > 1:
+        pair = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, float('inf')))
+        if pair not in ranks: break
+        ids = _merge_reference(ids, pair, 256 + ranks[pair])
+    return ids
+
+def _bpe_encode_leftmost(text, merges):
+    "Typical wrong answer: merges the leftmost pair that has a merge, whatever its rank"
+    ids, ranks = list(text.encode('utf-8')), {tuple(p): r for r, p in enumerate(merges)}
+    while pairs := [p for p in zip(ids, ids[1:]) if p in ranks]:
+        ids = _merge_reference(ids, pairs[0], 256 + ranks[pairs[0]])
+    return ids
+
+@exercise('02.3', "Write `bpe_encode(text, merges)`: the ids of the UTF-8 bytes of `text` under the learned `merges` "
+          "(merge `k` makes id `256 + k`), merging the pair of lowest rank first until no pair has a merge.",
+          solution=lambda: _bpe_encode_reference, wrong=lambda: _bpe_encode_leftmost)
+def _check_02_3(answer):
+    cases = (('aaabdaaabac', [(97, 97), (97, 98), (256, 257)]), ('abc', [(98, 99), (97, 98)]),
+             ('café au lait', [(195, 169), (97, 117), (32, 256)]), ('the then', learn_merges(Counter({b'the': 3}), 2)),
+             ('xyz', []))
+    for text, merges in cases:
+        got = call(answer, text, [tuple(p) for p in merges])
+        _expect_ids(got, _bpe_encode_reference(text, merges), f"bpe_encode({text!r}, {merges})")
+
+# %% ../nbs/02_tokenization.ipynb #ab1864ba
+def _decode_ids_reference(ids, vocab):
+    "Text of `ids`: their bytes joined, then decoded, invalid UTF-8 replaced"
+    return b''.join(vocab[i] for i in ids).decode('utf-8', errors='replace')
+
+@exercise('02.4', "Write `decode_ids(ids, vocab)`: the text of token `ids`, where `vocab` maps each id to its bytes; "
+          "bytes that are not valid UTF-8 become '\\ufffd'.", solution=lambda: _decode_ids_reference,
+          wrong=lambda: lambda ids, vocab: ''.join(vocab[i].decode('utf-8', errors='replace') for i in ids))
+def _check_02_4(answer):
+    vocab = {i: bytes([i]) for i in range(256)} | {256: b' th', 257: b' the', 258: b'\xf0\x9f'}
+    for ids in (list(b'hello') + [257], list('café'.encode()), [99, 97, 102, 195], [104, 105, 32, 258, 164, 151],
+                list(b'ok') + [256]):
+        expect_equal(call(answer, list(ids), vocab), _decode_ids_reference(ids, vocab), f"decode_ids({ids}, vocab)")
+
+# %% ../nbs/02_tokenization.ipynb #7a4b4263
+def _batch_at_reference(data, starts, block_size):
+    "Inputs `x` and next-token targets `y`, `(len(starts), block_size)` each, from windows of `data` at `starts`"
+    windows = torch.from_numpy(np.stack([data[s:s + block_size + 1].astype(np.int64) for s in starts]))
+    return windows[:, :-1], windows[:, 1:]
+
+def _batch_at_unshifted(data, starts, block_size):
+    "Typical wrong answer: the targets are the inputs themselves, not the tokens that follow them"
+    x = torch.from_numpy(np.stack([data[s:s + block_size].astype(np.int64) for s in starts]))
+    return x, x.clone()
+
+@exercise('02.5', "Write `batch_at(data, starts, block_size)`: the training batch `(x, y)` of the token array `data` "
+          "at window starts `starts`: `x[i]` the `block_size` tokens from `starts[i]`, `y[i]` the tokens that follow "
+          "each of them; both `torch.long` of shape `(len(starts), block_size)`.",
+          solution=lambda: _batch_at_reference, wrong=lambda: _batch_at_unshifted)
+def _check_02_5(answer):
+    data = (np.arange(40, dtype=np.uint16) * 7) % 50
+    for starts, block_size in (([0, 5, 30], 8), ([31], 8), ([2, 2], 1)):
+        what = f"batch_at(data, {starts}, {block_size})"
+        got = call(answer, data, list(starts), block_size)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2):
+            raise ExerciseError(f"{what}: expected a pair (x, y), got {describe(got)}")
+        for name, g, w in zip('xy', got, _batch_at_reference(data, starts, block_size)):
+            if not isinstance(g, torch.Tensor) or g.dtype != torch.long:
+                raise ExerciseError(f"{what}: expected {name} as a torch.long tensor (what embeddings and "
+                                    f"cross_entropy take), got {describe(g)}")
+            expect_equal(g, w, f"{what}: {name}")

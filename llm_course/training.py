@@ -299,6 +299,7 @@ def _start_run(model, data, cfg:RunConfig, out:Path, resume:bool):
     opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
                             fused=True)   # the fused kernel exists for CPU and CUDA since torch 2.4
     state = load_checkpoint(ckpt, model, opt, data) if ckpt else TrainState()
+    state.stopped_early = False   # resuming a run that was asked to stop (the panel's Stop) goes on with it
     acc = _accelerator(cfg, state, out)
     model, opt = acc.prepare(model, opt)
     return acc, model, opt, state
@@ -403,3 +404,127 @@ def fit(
         _end_run(acc, model, log_file)
     rows = read_log(out/'log.csv') if acc.is_main_process else []
     return _summary(state, rows, mfu_per_token, peak, acc)
+
+# %% ../nbs/05_training.ipynb #ex05-09
+from .exercises import exercise, call, describe, expect_close, expect_equal, ExerciseError
+
+# %% ../nbs/05_training.ipynb #ex05-11
+def _lr_at_step_reference(step, lr, min_lr, warmup_steps, max_steps):
+    "Linear warmup to `lr` over `warmup_steps`, then cosine decay to `min_lr` at `max_steps` (and after)"
+    if step < warmup_steps: return lr * (step + 1) / warmup_steps
+    progress = min(1.0, (step - warmup_steps) / max(1, max_steps - warmup_steps))
+    return min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * progress))
+
+def _lr_from_zero(step, lr, min_lr, warmup_steps, max_steps):
+    "A typical slip: the warmup starts at 0, so step 0 learns nothing and the peak comes a step late"
+    if step < warmup_steps: return lr * step / warmup_steps
+    return _lr_at_step_reference(step, lr, min_lr, warmup_steps, max_steps)
+
+@exercise('05.1', "Write `lr_at_step(step, lr, min_lr, warmup_steps, max_steps)`: the learning rate at optimizer step "
+          "`step` (from 0): linear warmup reaching `lr` at step `warmup_steps - 1`, then cosine decay to `min_lr` at "
+          "`max_steps`, and `min_lr` after it.",
+          solution=lambda: _lr_at_step_reference, wrong=lambda: _lr_from_zero)
+def _check_05_1(answer):
+    for lr, min_lr, warmup, total in ((1e-3, 1e-4, 10, 100), (6e-4, 0.0, 4, 20)):
+        for step in (0, 1, warmup - 1, warmup, (warmup + total) // 2, total - 1, total, total + 5):
+            args = (lr, min_lr, warmup, total)
+            expect_close(call(answer, step, *args), _lr_at_step_reference(step, *args),
+                         f"lr_at_step({step}, lr={lr:g}, min_lr={min_lr:g}, warmup_steps={warmup}, max_steps={total})",
+                         rtol=1e-6, atol=1e-12)
+
+# %% ../nbs/05_training.ipynb #ex05-13
+def _accumulated_grad_reference(W, X, y, k):
+    "The gradient of the mean cross-entropy of `X @ W` against `y`, accumulated over `k` equal micro-batches"
+    W = W.detach().clone().requires_grad_()
+    for xs, ys in zip(X.chunk(k), y.chunk(k)):
+        (F.cross_entropy(xs @ W, ys) / k).backward()
+    return W.grad
+
+def _accumulated_grad_unscaled(W, X, y, k):
+    "A typical slip: each micro-batch's loss not divided by `k`, so the gradients add up to `k` times the batch's"
+    W = W.detach().clone().requires_grad_()
+    for xs, ys in zip(X.chunk(k), y.chunk(k)): F.cross_entropy(xs @ W, ys).backward()
+    return W.grad
+
+@exercise('05.2', "Write `accumulated_grad(W, X, y, k)`: split the batch `X` `(N, d)`, `y` `(N,)` into `k` equal "
+          "micro-batches, backpropagate each one's cross-entropy of the logits `X @ W` as `fit` does, and return the "
+          "summed gradient of `W` `(d, V)`: it must equal the gradient of the whole batch's mean loss.",
+          solution=lambda: _accumulated_grad_reference, wrong=lambda: _accumulated_grad_unscaled)
+def _check_05_2(answer):
+    gen = torch.Generator().manual_seed(5)
+    for n, d, v, k in ((12, 4, 5, 3), (8, 3, 6, 4), (6, 2, 3, 1)):
+        W = torch.randn(d, v, generator=gen, dtype=torch.float64)
+        X, y = torch.randn(n, d, generator=gen, dtype=torch.float64), torch.randint(0, v, (n,), generator=gen)
+        whole = W.clone().requires_grad_()
+        F.cross_entropy(X @ whole, y).backward()
+        got = call(answer, W.clone(), X.clone(), y.clone(), k)
+        what = f"accumulated_grad(W {tuple(W.shape)}, X {tuple(X.shape)}, y {tuple(y.shape)}, k={k})"
+        scaled = isinstance(got, torch.Tensor) and got.shape == whole.grad.shape and k > 1
+        if scaled and torch.allclose(got.detach().double(), k * whole.grad, rtol=1e-4):
+            raise ExerciseError(f"{what}: your gradient is {k} times the whole batch's; divide each micro-batch's "
+                                f"loss by k={k} before its backward")
+        expect_close(got, whole.grad, what)
+
+# %% ../nbs/05_training.ipynb #ex05-15
+def _clip_global_norm_reference(grads, max_norm):
+    "The gradients scaled together so that their joint L2 norm is at most `max_norm`, and that norm before clipping"
+    norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads)).item()
+    scale = min(1.0, max_norm / (norm + 1e-6))   # torch's 1e-6 keeps a zero gradient from dividing by 0
+    return [g * scale for g in grads], norm
+
+def _clip_each_tensor(grads, max_norm):
+    "A typical slip: each tensor clipped by its own norm, which turns the step's direction"
+    norm = torch.sqrt(sum((g ** 2).sum() for g in grads)).item()
+    return [g * min(1.0, max_norm / (g.norm().item() + 1e-6)) for g in grads], norm
+
+@exercise('05.3', "Write `clip_global_norm(grads, max_norm)`: given a list of gradient tensors, return "
+          "`(clipped, norm)`: `norm` the L2 norm of all of them together (a float), `clipped` the list scaled by one "
+          "common factor so that their joint norm is at most `max_norm`, as `torch.nn.utils.clip_grad_norm_` does.",
+          solution=lambda: _clip_global_norm_reference, wrong=lambda: _clip_each_tensor)
+def _check_05_3(answer):
+    gen = torch.Generator().manual_seed(3)
+    shapes = [(4, 3), (3,), (2, 2)]
+    for scale, max_norm in ((2.0, 1.0), (0.1, 1.0), (1.0, 0.5)):
+        grads = [scale * torch.randn(s, generator=gen) for s in shapes]
+        params = [torch.zeros(s, requires_grad=True) for s in shapes]
+        for p, g in zip(params, grads): p.grad = g.clone()
+        norm = torch.nn.utils.clip_grad_norm_(params, max_norm).item()   # torch's, to compare with
+        what = f"clip_global_norm({len(grads)} tensors of shapes {shapes}, max_norm={max_norm})"
+        got = call(answer, [g.clone() for g in grads], max_norm)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2):
+            raise ExerciseError(f"{what}: expected a pair (clipped, norm), got {describe(got)}")
+        clipped, got_norm = got
+        expect_close(got_norm, norm, f"{what}: the norm")
+        if isinstance(clipped, (list, tuple)) and all(isinstance(g, torch.Tensor) for g in clipped):
+            joint, want = torch.sqrt(sum((g.detach().double() ** 2).sum() for g in clipped)).item(), min(norm, max_norm)
+            if abs(joint - want) > 1e-4 * want:
+                raise ExerciseError(f"{what}: your clipped gradients' joint norm is {joint:.4g}, expected {want:.4g}: "
+                                    f"scale every tensor by the same factor, min(1, max_norm / norm)")
+        expect_close(clipped, [p.grad for p in params], f"{what}: clipped")
+
+# %% ../nbs/05_training.ipynb #ex05-17
+def _step_throughput_reference(batch_size, block_size, grad_accum, n_processes, step_seconds, flops_per_token,
+                               peak_flops):
+    "Tokens per optimizer step, tokens per second, and MFU against the peak of all `n_processes` devices"
+    tokens = batch_size * block_size * grad_accum * n_processes
+    tokens_per_s = tokens / step_seconds
+    return {'tokens_per_step': tokens, 'tokens_per_s': tokens_per_s,
+            'mfu': tokens_per_s * flops_per_token / (peak_flops * n_processes)}
+
+def _step_throughput_one_device(batch_size, block_size, grad_accum, n_processes, step_seconds, flops_per_token,
+                                peak_flops):
+    "A typical slip: the tokens of every process counted, but measured against one device's peak"
+    tokens = batch_size * block_size * grad_accum * n_processes
+    return {'tokens_per_step': tokens, 'tokens_per_s': tokens / step_seconds,
+            'mfu': tokens / step_seconds * flops_per_token / peak_flops}
+
+@exercise('05.4', "Write `step_throughput(batch_size, block_size, grad_accum, n_processes, step_seconds, "
+          "flops_per_token, peak_flops)`: a dict with `tokens_per_step` (the tokens one optimizer step trains on, all "
+          "processes together), `tokens_per_s`, and `mfu`, where `peak_flops` is one device's peak.",
+          solution=lambda: _step_throughput_reference, wrong=lambda: _step_throughput_one_device)
+def _check_05_4(answer):
+    names = ('batch_size', 'block_size', 'grad_accum', 'n_processes', 'step_seconds', 'flops_per_token', 'peak_flops')
+    cases = ((16, 256, 1, 1, 0.5, 6e6, 1e11), (8, 1024, 4, 1, 2.0, 7.5e8, 989e12), (12, 1024, 5, 8, 3.2, 7.5e8, 989e12))
+    for case in cases:
+        what = 'step_throughput(' + ', '.join(f'{k}={v:g}' for k, v in zip(names, case)) + ')'
+        expect_close(call(answer, *case), _step_throughput_reference(*case), what)

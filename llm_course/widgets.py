@@ -1,4 +1,4 @@
-"""An ipywidgets panel over a run profile: choose the model size, context, batch, learning rate, warmup, steps, precision and device; see the parameter count and an estimate of the time before starting; start the run and watch the loss live; stop it cleanly with its checkpoint kept.
+"""An ipywidgets panel over a run profile: choose the model size, context, batch, learning rate, warmup, steps, precision, device and the number of processes; see the parameter count and an estimate of the time before starting; start the run, on every device the notebook has, and watch the loss live; stop it cleanly with its checkpoint kept.
 
 Docs: https://llm-course.github.io/llm_course/widgets.html.md"""
 
@@ -6,21 +6,26 @@ Docs: https://llm-course.github.io/llm_course/widgets.html.md"""
 
 # %% ../nbs/08c_widgets.ipynb #c003
 from __future__ import annotations
-import contextlib, io, json, threading, time
+import contextlib, csv, functools, io, json, logging, math, os, shutil, socket, subprocess, threading, time
+from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['estimate', 'TrainingPanel']
+__all__ = ['Machine', 'find_machine', 'launch_problems', 'estimate', 'TrainingPanel', 'launched_fit', 'log_rows']
 
 # %% ../nbs/08c_widgets.ipynb #c004
 import ipywidgets as W
 import matplotlib.pyplot as plt
+import torch
+from accelerate import PartialState, notebook_launcher
+from accelerate.state import AcceleratorState
+from accelerate.utils import is_cuda_available, patch_environment
 from fastcore.basics import patch
-from .core import RunConfig, UsageError, load_profile, png_of, read_profiles
+from .core import RunConfig, UsageError, cpu_bf16_units, load_profile, png_of, read_profiles
 from .model import GPT, config_from_run, flops_per_token, n_params
-from .pipeline import save_config, stage_prepare, stage_tokenize
+from .pipeline import save_config, stage_model, stage_prepare, stage_tokenize
 from .tokenization import TokenStream
-from .training import StreamBatches, fit, matmul_flops
+from .training import GPU_PEAK_FLOPS, StreamBatches, fit, latest_checkpoint, matmul_flops
 
 # %% ../nbs/08c_widgets.ipynb #c007
 def _controls(cfg:RunConfig) -> dict:
@@ -42,21 +47,80 @@ def _controls(cfg:RunConfig) -> dict:
                              style=common['style']),
     }
 
+# %% ../nbs/08c_widgets.ipynb #5e1c0a02
+@dataclass
+class Machine:
+    "The devices a run can use here: their kind, how many, what they are, whether they compute in bf16"
+    kind:str                 # `cuda` or `cpu`
+    count:int                # GPUs, or the CPU cores this process may use
+    name:str                 # What one device is, e.g. `Tesla T4` or `CPU core`
+    bf16:bool|None=None      # Whether they have native bf16 (None: not known)
+    cuda_in_use:bool=False   # Whether this process has initialised CUDA (processes forked from it then cannot use it)
+
+# %% ../nbs/08c_widgets.ipynb #5e1c0a03
+@functools.lru_cache(maxsize=None)
+def _gpus() -> tuple:
+    "(name, compute capability or None) of each visible CUDA GPU, read without initialising CUDA in this process"
+    if not is_cuda_available(): return ()
+    with patch_environment(pytorch_nvml_based_cuda_check='1'): count = torch.cuda.device_count()
+    try: smi = subprocess.run(['nvidia-smi', '--query-gpu=name,compute_cap', '--format=csv,noheader'],
+                              capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError): smi = ''
+    rows = [line.rsplit(',', 1) for line in smi.strip().splitlines() if ',' in line]
+    found = [(name.strip(), float(cap)) for name, cap in rows if cap.strip().replace('.', '').isdigit()]
+    return tuple(found[:count]) if len(found) >= count else (('CUDA GPU', None),) * count
+
+def find_machine(
+    device:str='auto',  # The run's `device` setting: `auto`, `cpu` or `cuda`
+) -> Machine:
+    "The devices a run on `device` would use here, found without initialising CUDA"
+    gpus = () if device == 'cpu' else _gpus()
+    in_use = torch.cuda.is_initialized()
+    if not gpus:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+        return Machine('cpu', cores, 'CPU core', cpu_bf16_units(), in_use)
+    caps = [cap for _, cap in gpus]
+    return Machine('cuda', len(gpus), gpus[0][0], None if None in caps else min(caps) >= 8.0, in_use)
+
+# %% ../nbs/08c_widgets.ipynb #5e1c0a06
+def launch_problems(
+    processes:int,    # Processes asked for
+    precision:str,    # The run's `precision`: `auto`, `fp32` or `bf16`
+    device:str,       # The run's `device`: `auto`, `cpu` or `cuda`
+    machine:Machine,  # What this machine has (`find_machine(device)`)
+) -> dict:
+    "What is wrong with `processes` processes in `precision` on `machine`, `{control: message}`; empty when nothing"
+    problems = {}
+    if device == 'cuda' and machine.kind != 'cuda': problems['device'] = 'no CUDA GPU here: choose auto or cpu'
+    unit = 'GPU' if machine.kind == 'cuda' else 'CPU core'
+    if processes > machine.count:
+        problems['processes'] = (f"{machine.count} {unit}{'s' if machine.count > 1 else ''} here: "
+                                 f"at most {machine.count} process{'es' if machine.count > 1 else ''}")
+    elif processes > 1 and machine.kind == 'cuda' and machine.cuda_in_use:
+        problems['processes'] = 'CUDA is already in use in this notebook: restart the kernel to launch processes'
+    if precision == 'bf16' and machine.kind == 'cuda' and machine.bf16 is False:
+        problems['precision'] = f"{machine.name} has no bf16 (compute capability 8.0 or later): choose fp32 or auto"
+    return problems
+
 # %% ../nbs/08c_widgets.ipynb #c009
 def estimate(
-    cfg:RunConfig,           # Run settings
-    vocab_size:int=2048,     # Vocabulary size of the tokenizer
-    utilisation:float=0.35,  # Fraction of the measured matmul FLOP/s that training reaches
+    cfg:RunConfig,              # Run settings (`batch_size` is each process's)
+    vocab_size:int=2048,        # Vocabulary size of the tokenizer
+    utilisation:float=0.35,     # Fraction of the peak FLOP/s that training reaches
+    processes:int=1,            # Processes training together, one batch each per micro-step
+    machine:Machine|None=None,  # Where they run (None: this CPU)
 ) -> dict:
-    "Parameters and a rough training time for `cfg` on this machine's CPU"
+    "Parameters, training tokens and a rough training time for `cfg` (NaN for a GPU without a known peak)"
     model = GPT(config_from_run(cfg, vocab_size))
-    tokens = cfg.max_steps * cfg.batch_size * cfg.block_size * cfg.grad_accum
-    seconds = tokens * flops_per_token(model) / (utilisation * matmul_flops())
+    tokens = cfg.max_steps * cfg.batch_size * cfg.block_size * cfg.grad_accum * processes
+    if machine is None or machine.kind == 'cpu': peak = matmul_flops()   # the processes share the cores
+    else: peak = processes * next((f for gpu, f in GPU_PEAK_FLOPS.items() if gpu in machine.name), math.nan)
+    seconds = tokens * flops_per_token(model) / (utilisation * peak)
     return {'params': n_params(model), 'tokens': tokens, 'seconds': seconds}
 
 # %% ../nbs/08c_widgets.ipynb #c013
 class TrainingPanel:
-    "Set hyperparameters, start a run, watch its loss live, stop it cleanly"
+    "Set hyperparameters and processes, start a run, watch its loss live, stop it cleanly"
     def __init__(
         self,
         profile:str='tiny',  # Run profile of `settings.ini` the widgets start at
@@ -67,13 +131,16 @@ class TrainingPanel:
         self.threaded = threaded
         self.profile = W.Dropdown(options=list(read_profiles()), value=profile, description='profile')
         self.controls = _controls(load_profile(profile))
+        self.processes = W.BoundedIntText(1, min=1, max=1024, description='processes',
+                                          style={'description_width': '90px'}, layout=W.Layout(width='170px'))
+        self.notes = {name: W.HTML() for name in ('processes', 'precision', 'device')}
         self.info, self.status = W.HTML(), W.HTML()
         self.start_button = W.Button(description='Start', button_style='success')
         self.stop_button = W.Button(description='Stop', disabled=True)
         self.plot = W.Image(format='png', layout=W.Layout(max_width='600px'))
         self.rows, self.thread, self._stop, self.result, self.error = [], None, False, None, None
         self.profile.observe(self._on_profile, 'value')
-        for widget in self.controls.values(): widget.observe(lambda _: self.update_info(), 'value')
+        for widget in [*self.controls.values(), self.processes]: widget.observe(lambda _: self.update_info(), 'value')
         self.start_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self.update_info()
@@ -91,23 +158,29 @@ class TrainingPanel:
 # %% ../nbs/08c_widgets.ipynb #c015
 @patch
 def update_info(self:TrainingPanel) -> RunConfig|None:
-    "Show the size and time estimate of the settings, or what is wrong with them; the settings when they are valid"
+    "Show the size, time estimate and the machine's limits for the settings; the settings when they can run"
     try:
         cfg = self.config()
-        est = estimate(cfg)
+        machine = find_machine(cfg.device)
+        est = estimate(cfg, processes=self.processes.value, machine=machine)
     except UsageError as err:
         self.info.value = f'<b style="color:#c00">{err}</b>'
         self.start_button.disabled = True
         return None
+    problems = launch_problems(self.processes.value, cfg.precision, cfg.device, machine)
+    for name, note in self.notes.items():
+        note.value = f'<span style="color:#c00">{problems[name]}</span>' if name in problems else ''
+    where = 'this CPU' if machine.kind == 'cpu' else f'{self.processes.value} x {machine.name}'
+    time_text = 'no estimate for this GPU' if math.isnan(est['seconds']) else f"about {est['seconds']:.0f} s"
     self.info.value = (f"{est['params']:,} parameters; {est['tokens']:,} training tokens; "
-                       f"about {est['seconds']:.0f} s on this CPU (estimate)")
-    self.start_button.disabled = self.running
-    return cfg
+                       f"{time_text} on {where} (estimate)")
+    self.start_button.disabled = self.running or bool(problems)
+    return None if problems else cfg
 
 @patch(as_prop=True)
 def running(self:TrainingPanel) -> bool:
-    "Whether a run is going on"
-    return self.thread is not None and self.thread.is_alive()
+    "Whether a run is going on (not counting the run's own thread as it ends)"
+    return self.thread is not None and self.thread.is_alive() and self.thread is not threading.current_thread()
 
 # %% ../nbs/08c_widgets.ipynb #c017
 @patch
@@ -133,20 +206,30 @@ def _on_log(self:TrainingPanel, row:dict, max_steps:int) -> bool:
 
 # %% ../nbs/08c_widgets.ipynb #919f81cf
 @patch
+def _prepare_run(self:TrainingPanel, cfg:RunConfig):
+    "Prepare and tokenize the corpus into the run folder unless it is there; record the settings"
+    self.out.mkdir(parents=True, exist_ok=True)
+    if not (self.out/'tokens.json').exists():
+        with contextlib.redirect_stdout(io.StringIO()):
+            dsd, _ = stage_prepare(cfg, self.out)
+            stage_tokenize(cfg, self.out, dsd)
+    save_config(cfg, self.out, self.profile.value)
+
+@patch
+def _fit_here(self:TrainingPanel, cfg:RunConfig) -> dict:
+    "Train in this process, every log row going to `_on_log`; `fit`'s summary"
+    model = stage_model(cfg, self.out)
+    vocab = model.config.vocab_size
+    train, val = (TokenStream(self.out/f'{s}.bin', vocab, cfg.block_size) for s in ('train', 'validation'))
+    on_log = lambda row: self._on_log(row, cfg.max_steps)
+    return fit(model, StreamBatches(train, val, cfg), cfg, self.out, on_log=on_log, progress=False)
+
+@patch
 def _train(self:TrainingPanel, cfg:RunConfig):
-    "Prepare and tokenize the corpus into the run folder once, then train; any error goes to the status line"
+    "Prepare the data, train here or in launched processes, say how it ended; any error goes to the status line"
     try:
-        self.out.mkdir(parents=True, exist_ok=True)
-        if not (self.out/'tokens.json').exists():
-            with contextlib.redirect_stdout(io.StringIO()):
-                dsd, _ = stage_prepare(cfg, self.out)
-                stage_tokenize(cfg, self.out, dsd)
-        save_config(cfg, self.out, self.profile.value)
-        vocab = json.loads((self.out/'tokens.json').read_text())['vocab_size']
-        train, val = (TokenStream(self.out/f'{s}.bin', vocab, cfg.block_size) for s in ('train', 'validation'))
-        model = GPT(config_from_run(cfg, vocab))
-        on_log = lambda row: self._on_log(row, cfg.max_steps)
-        self.result = fit(model, StreamBatches(train, val, cfg), cfg, self.out, on_log=on_log, progress=False)
+        self._prepare_run(cfg)
+        self.result = self._launch(cfg) if self.processes.value > 1 else self._fit_here(cfg)
         ended = 'stopped' if self._stop else 'done'
         self.status.value = f"{ended} at step {self.result['steps']}; checkpoint in {self.out/'checkpoints'}"
     except Exception as e:
@@ -179,7 +262,150 @@ def stop(self:TrainingPanel):
 @patch
 def _ipython_display_(self:TrainingPanel):
     from IPython.display import display
-    controls = list(self.controls.values())
+    controls = {**self.controls, 'processes': self.processes}
+    column = lambda names: W.VBox([W.HBox([controls[n], self.notes[n]]) if n in self.notes else controls[n]
+                                   for n in names])
     display(W.VBox([W.HBox([self.profile, self.start_button, self.stop_button]),
-                    W.HBox([W.VBox(controls[:5]), W.VBox(controls[5:])]),
+                    W.HBox([column(list(controls)[:5]), column(list(controls)[5:])]),
                     self.info, self.status, self.plot]))
+
+# %% ../nbs/08c_widgets.ipynb #7a1c0b02
+def _stop_everywhere(
+    out:Path,  # Run folder, where the panel writes `stop`
+) -> bool:
+    "Whether any process found the stop request: every process gets the same answer at the same step"
+    flag = torch.tensor([float((out/'stop').exists())], device=PartialState().device)
+    if torch.distributed.is_initialized(): torch.distributed.all_reduce(flag, torch.distributed.ReduceOp.MAX)
+    return bool(flag.item())
+
+def launched_fit(
+    cfg:RunConfig,  # Run settings; `batch_size` is each process's share of the global batch
+    out:Path,       # Prepared run folder: tokens and `config.json`
+    threads:int,    # Torch threads for this process
+):
+    "What each launched process runs: `fit` on its slice of every batch until done or asked to stop"
+    os.environ['OMP_NUM_THREADS'] = str(threads)   # Accelerate keeps it (else it sets its own, with a warning)
+    torch.set_num_threads(threads)
+    try:
+        model = stage_model(cfg, out)
+        vocab = model.config.vocab_size
+        train, val = (TokenStream(out/f'{s}.bin', vocab, cfg.block_size) for s in ('train', 'validation'))
+        fit(model, StreamBatches(train, val, cfg), cfg, out, on_log=lambda row: _stop_everywhere(out), progress=False)
+    except Exception as e:
+        (out/'errors').mkdir(exist_ok=True)
+        (out/'errors'/f"rank-{os.environ.get('RANK', '0')}.txt").write_text(f'{type(e).__name__}: {e}')
+        raise
+
+# %% ../nbs/08c_widgets.ipynb #7a1c0b04
+def log_rows(
+    path:Path,  # A `log.csv` that a run may still be writing
+) -> list[dict]:
+    "The complete rows of `path` (numbers as floats, empty cells as None, `step` as an int); a partial last line waits"
+    text = path.read_text() if path.exists() else ''
+    rows = csv.DictReader(text[:text.rfind('\n') + 1].splitlines())
+    return [{k: int(v) if k == 'step' else float(v) if v else None for k, v in row.items()} for row in rows]
+
+def _free_port() -> int:
+    "A TCP port of this machine that nothing listens on now"
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+@contextlib.contextmanager
+def _quiet_launcher():
+    "Keep the launcher's per-process warnings (start, signal handlers, failures) out of the notebook"
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+               if name.startswith(('torch.distributed', 'torch.multiprocessing'))]
+    loggers += [logging.getLogger('torch.distributed'), logging.getLogger('torch.multiprocessing')]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers: logger.setLevel(logging.CRITICAL)
+    try: yield
+    finally:
+        for logger, level in zip(loggers, levels): logger.setLevel(level)
+
+# %% ../nbs/08c_widgets.ipynb #7a1c0b06
+@patch
+def _launch(self:TrainingPanel, cfg:RunConfig) -> dict:
+    "Train in `processes` processes through `notebook_launcher`, following rank 0's log; a summary of the run"
+    processes, out = self.processes.value, self.out
+    for stale in ('log.csv', 'stop'): (out/stale).unlink(missing_ok=True)
+    shutil.rmtree(out/'errors', ignore_errors=True)
+    AcceleratorState._reset_state(reset_partial_state=True)   # the launcher's rule: no Accelerator in this process
+    cpu = find_machine(cfg.device).kind == 'cpu'
+    threads = max(1, torch.get_num_threads() // processes) if cpu else torch.get_num_threads()
+    args = (cfg, out, threads)
+    failed = []
+    def launch():
+        try:
+            with _quiet_launcher(): notebook_launcher(launched_fit, args, num_processes=processes,
+                                                      use_port=str(_free_port()))
+        except Exception as e: failed.append(e)
+    runner = threading.Thread(target=launch, daemon=True)
+    runner.start()
+    while runner.is_alive():
+        runner.join(0.1)
+        if self._stop: (out/'stop').touch()
+        for row in log_rows(out/'log.csv')[len(self.rows):]: self._on_log(row, cfg.max_steps)
+    for row in log_rows(out/'log.csv')[len(self.rows):]: self._on_log(row, cfg.max_steps)
+    errors = [f"process {p.stem.removeprefix('rank-')}: {p.read_text()}" for p in sorted((out/'errors').glob('*.txt'))]
+    if errors or failed: raise RuntimeError('; '.join(errors) or str(failed[0]).strip().splitlines()[0])
+    if not self.rows: raise RuntimeError(f'the {processes} processes ended before their first step')
+    vals = [row['val_loss'] for row in self.rows if row['val_loss'] is not None]
+    return {'steps': self.rows[-1]['step'] if self.rows else 0, 'train_loss': self.rows[-1]['train_loss'],
+            'val_loss': vals[-1] if vals else None, 'processes': processes,
+            'checkpoint': latest_checkpoint(out/'checkpoints')}
+
+# %% ../nbs/08c_widgets.ipynb #7a1c0b27
+from .exercises import exercise, call, expect_close, expect_equal, ExerciseError
+
+# %% ../nbs/08c_widgets.ipynb #7a1c0b28
+def _my_rows(n, processes, rank): return torch.arange(n).tensor_split(processes)[rank].tolist()
+
+@exercise('08c.1', "Write `my_rows(n, processes, rank)`: the rows of a global batch of `n` rows that process `rank` "
+          "trains on, as `fit` slices it (`tensor_split`).",
+          solution=lambda: _my_rows, wrong=lambda: lambda n, processes, rank: list(range(rank, n, processes)))
+def _check_08c_1(answer):
+    for n, processes, rank in ((8, 2, 0), (8, 2, 1), (7, 3, 0), (7, 3, 2), (5, 1, 0)):
+        got = call(answer, n, processes, rank)
+        try: got = [int(i) for i in got]
+        except (TypeError, ValueError): raise ExerciseError(f"my_rows({n}, {processes}, {rank}): expected a list of "
+                                                            f"row indices, got {got!r}") from None
+        expect_equal(got, _my_rows(n, processes, rank), f"my_rows({n}, {processes}, {rank}) (slices are contiguous)")
+
+# %% ../nbs/08c_widgets.ipynb #7a1c0b29
+def _launched_seconds(seconds, processes, kind): return seconds * processes if kind == 'cpu' else seconds
+
+@exercise('08c.2', "Write `launched_seconds(seconds, processes, kind)`: the time of a one-process run's estimate "
+          "`seconds` with `processes` processes of the same batch, on 'cuda' (a GPU each) or 'cpu' (shared cores).",
+          solution=lambda: _launched_seconds, wrong=lambda: lambda seconds, processes, kind: seconds / processes)
+def _check_08c_2(answer):
+    for seconds, processes, kind in ((60.0, 2, 'cuda'), (60.0, 8, 'cuda'), (60.0, 2, 'cpu'), (10.0, 4, 'cpu')):
+        expect_close(call(answer, seconds, processes, kind), _launched_seconds(seconds, processes, kind),
+                     f"launched_seconds({seconds}, {processes}, {kind!r})")
+
+# %% ../nbs/08c_widgets.ipynb #7a1c0b30
+def _complete_steps(text): return [int(line.split(',')[0]) for line in text[:text.rfind('\n') + 1].splitlines()[1:]]
+
+@exercise('08c.3', "Write `complete_steps(text)`: the steps of the complete rows of a `log.csv` text a run is still "
+          "writing (its last line may be cut off).",
+          solution=lambda: _complete_steps,
+          wrong=lambda: lambda text: [int(line.split(',')[0]) for line in text.splitlines()[1:]])
+def _check_08c_3(answer):
+    header = 'step,train_loss,val_loss\n'
+    for text in (header + '1,3.21,\n2,3.05,\n3,2.9', header + '1,3.21,\n2,3.05,3.1\n', header, 'step,tr',
+                 header + '1,3.21,\n12'):
+        what = f"complete_steps({text!r}) (a cut-off last line is no row yet)"
+        expect_equal(call(answer, text), _complete_steps(text), what)
+
+# %% ../nbs/08c_widgets.ipynb #7a1c0b31
+def _stop_step(seen): return next((s + 1 for s in range(len(seen[0])) if any(flags[s] for flags in seen)), None)
+
+@exercise('08c.4', "Write `stop_step(seen)`: the step after which all processes stop, `seen[r][s]` saying whether "
+          "process r found the stop file at the end of step s + 1 (None if no process saw it).",
+          solution=lambda: _stop_step,
+          wrong=lambda: lambda seen: next((s + 1 for s, flag in enumerate(seen[0]) if flag), None))
+def _check_08c_4(answer):
+    cases = ([[False, True, True], [False, False, True]], [[False, False, True], [False, True, True]],
+             [[False, False], [False, False]], [[True], [True]], [[False, False, False, True]])
+    for seen in cases:
+        expect_equal(call(answer, seen), _stop_step(seen), f"stop_step({seen}) (any process seeing it stops all)")

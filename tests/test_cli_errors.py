@@ -1,6 +1,8 @@
 "Bad input: one line naming the problem and the fix, exit status 2, no traceback, nothing lost"
-import json
+import json, subprocess, sys
 
+import pytest
+import llm_course as llm_course_pkg
 from conftest import llm_course
 
 def fails(*args):
@@ -62,3 +64,51 @@ def test_resume_without_checkpoint(tmp_path):
 def test_model_commands_check_profiles_too(tiny_run):
     assert 'valid profiles' in fails('generate', '--model', tiny_run/'model', '--profile', 'nope')
     assert 'unknown setting' in fails('evaluate', '--model', tiny_run/'model', '--set', 'temp=2')
+
+# A CLI that starts at once: `--help`, `profiles` and usage errors import neither torch nor transformers nor datasets
+# (bench/cli_startup_bench.py times them), and `import llm_course` still lets transformers' Auto classes load our models.
+HEAVY = ('torch', 'transformers', 'datasets', 'numpy', 'accelerate')
+
+def modules_after(*argv) -> list:
+    "Heavy libraries loaded by `llm-course ARGV` run to its end in a fresh Python"
+    code = ('import sys\nfrom llm_course.cli import main\n'
+            f'try: main({list(map(str, argv))!r})\nexcept SystemExit: pass\n'
+            f'print(sorted(m for m in {HEAVY!r} if m in sys.modules))')
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    return json.loads(r.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+def test_fast_commands_import_nothing_heavy(tmp_path):
+    (tmp_path/'file').write_text('x')
+    assert modules_after('--help') == []
+    assert modules_after('profiles') == []
+    assert modules_after('pipeline', '--profile', 'huge') == []
+    assert modules_after('train') == []   # argparse: --out is required
+    assert modules_after('prepare', '--out', tmp_path/'file') == []
+    assert modules_after('generate', '--model', tmp_path, '--set', 'temp=2') == []
+    assert modules_after('train', '--out', tmp_path/'none', '--resume') == []
+
+def test_model_types_name_their_modules():
+    from llm_course.model import GPTConfig
+    from llm_course.pruning import PrunedGPTConfig
+    assert llm_course_pkg.MODEL_TYPES == {GPTConfig.model_type: 'llm_course.model',
+                                         PrunedGPTConfig.model_type: 'llm_course.pruning'}
+
+LOAD = '''
+import sys
+{first}
+import llm_course
+assert 'llm_course.model' not in sys.modules, 'import llm_course loaded the model'
+from transformers import AutoModelForCausalLM, pipeline
+model = AutoModelForCausalLM.from_pretrained({model!r})
+gen = pipeline('text-generation', model={model!r})
+text = gen('The', max_new_tokens=4, do_sample=False)[0]['generated_text']
+print(type(model).__module__, type(model).__name__, type(gen.model).__name__, text.startswith('The'))
+'''
+
+@pytest.mark.parametrize('first', ['', 'import transformers.models.auto.configuration_auto'])
+def test_auto_classes_load_our_model_after_import(tiny_run, first):
+    "In a fresh Python, with transformers imported before llm_course or after it"
+    r = subprocess.run([sys.executable, '-c', LOAD.format(first=first, model=str(tiny_run/'model'))],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ['llm_course.model', 'GPT', 'GPT', 'True']

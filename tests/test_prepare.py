@@ -69,3 +69,46 @@ def test_nothing_usable_fails_in_one_line(tmp_path):
 def test_unknown_filter_is_refused(tmp_path):
     r = llm_course('prepare', '--profile', 'tiny', '--set', 'filters=gopher', '--out', tmp_path/'o', check=False)
     assert r.returncode == 2 and 'unknown gopher' in r.stderr
+
+def test_a_bad_record_costs_that_record_not_its_file(tmp_path):
+    """A folder as a user with messy data has it: a JSON Lines file whose last line was cut off, a CSV file with a bad
+    row, a paper with a blank page, a crawl, a dangling link and a Latin-1 file. Every good record is kept; every bad
+    record is in the report with its file, where it was and why; a skipped file's reason says how to fix it"""
+    import io
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+    from llm_course.data import text_pdf
+    d = tmp_path/'in'; d.mkdir()
+    lines = [json.dumps({'text': f'{STORY} Record {i}.'}) for i in range(5)]
+    (d/'records.jsonl').write_text('\n'.join(lines) + '\n{"text": "cut off by a cra')
+    (d/'rows.csv').write_text(f'id,text\n1,"{STORY} First row."\n2,"x",extra\n3,"{STORY} Third row."\n')
+    (d/'paper.pdf').write_bytes(text_pdf(['A paper about lighthouses and the keepers who lived in them.', '']))
+    with open(d/'crawl.warc', 'wb') as f:
+        w = WARCWriter(f, gzip=False)
+        http = StatusAndHeaders('200 OK', [('Content-Type', 'text/html')], protocol='HTTP/1.1')
+        w.write_record(w.create_warc_record('https://harbour.example/news', 'response',
+                                            payload=io.BytesIO(PAGE.encode()), http_headers=http))
+    (d/'gone.txt').symlink_to(d/'nowhere.txt')
+    (d/'latin1.txt').write_bytes('caf\xe9 cr\xe8me br\xfbl\xe9e, a dessert of the lighthouse keeper'.encode('latin-1'))
+    r = llm_course('prepare', '--profile', 'tiny', '--data', d, '--out', tmp_path/'o', '--set', 'filters=none',
+                   '--set', 'dedup_threshold=0')   # the records are near-copies of each other on purpose
+    report = json.loads((tmp_path/'o'/'report.json').read_text())
+    skipped = {s['path'].split('/')[-1]: s['reason'] for s in report['files_skipped']}
+    assert skipped == {'gone.txt': f"dangling symbolic link (to {d/'nowhere.txt'})",
+                       'latin1.txt': 'not UTF-8 text (invalid byte at offset 3); if it is Latin-1 or Windows-1252, '
+                                     'convert it first: iconv -f cp1252 -t utf-8 IN > OUT'}
+    bad = [(b['path'].split('/')[-1], b['at'], b['reason']) for b in report['records_skipped']]
+    assert bad == [
+        ('paper.pdf', 'page 2', 'no text layer (a scanned page? run OCR on it first)'),
+        ('records.jsonl', 'line 6', 'not JSON (Unterminated string starting at, column 10)'),
+        ('rows.csv', 'line 5', '3 fields where the header has 2')], bad   # row 1's text spans lines 2-4
+    assert report['records_skipped_count'] == 3
+    from datasets import load_from_disk
+    dsd = load_from_disk(str(tmp_path/'o'/'dataset'))
+    texts = list(dsd['train']['text']) + list(dsd['validation']['text'])
+    sources = list(dsd['train']['source']) + list(dsd['validation']['source'])
+    assert sorted(t.split()[-1] for t in texts if 'Record' in t) == [f'{i}.' for i in range(5)]   # every good line
+    assert sum('First row.' in t or 'Third row.' in t for t in texts) == 2
+    assert 'https://harbour.example/news' in sources and any(s.endswith('paper.pdf#page=1') for s in sources)
+    assert 'bad records left out: 3' in (tmp_path/'o'/'data_card.md').read_text()
+    assert '4 file(s) read, 2 skipped, 3 bad record(s) left out' in r.stdout

@@ -67,7 +67,7 @@ def test_errors_are_never_500(live):
     h = {'Authorization': f'Bearer {KEY}'}
     model = httpx.get(url + '/v1/models', headers=h).json()['data'][0]['id']
     assert httpx.get(url + '/v1/models').status_code == 401
-    bad = [({'model': model, 'prompt': 'x', 'max_tokens': 0}, 422), ({'model': model, 'prompt': 'x', 'top_p': 0}, 422),
+    bad = [({'model': model, 'prompt': 'x', 'max_tokens': -1}, 422), ({'model': model, 'prompt': 'x', 'top_p': 0}, 422),
            ({'model': model, 'prompt': 'x', 'n': 100}, 422), ({'model': model, 'prompt': 'x', 'stop': ['a'] * 9}, 422),
            ({'model': model, 'prompt': ''}, 422), ({'model': model, 'prompt': 'word ' * 2000, 'max_tokens': 4}, 400),
            ({'model': model, 'prompt': 3}, 422), ({'prompt': 'x'}, 422), ({'model': 'other', 'prompt': 'x'}, 404), ([1, 2], 422)]
