@@ -237,8 +237,10 @@ def pdf_pages(
     bad:list|None=None,  # Each page without text is noted here as `{'path', 'at', 'reason'}`
 ):
     "`(page number, text)` of each page of a PDF with a text layer; a page without one is noted in `bad`"
+    import logging
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+    logging.getLogger('pypdf').setLevel(logging.ERROR)   # its warnings say again what the reason below says
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(''):

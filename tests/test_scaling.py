@@ -77,4 +77,4 @@ def test_replica_killed_under_load(tiny_run, tmp_path, nginx):
     after = [o for o in outcomes if o.start > kill_at]
     assert len(after) >= n_requests // 3 and sum(o.status == 200 for o in after) >= len(after) - 4, (kill_at, ended)
     centres, rates = throughput(outcomes)
-    assert sum(r for c, r in zip(centres, rates) if c > kill_at + 1) > 0
+    assert sum(r for c, r in zip(centres, rates) if c > kill_at) > 0   # the figure's curve goes on after the kill
