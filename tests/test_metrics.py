@@ -93,8 +93,10 @@ def test_prometheus_fires_an_alert(model_dir, tmp_path):
             for _ in range(240):   # about 60 s at most
                 r = httpx.post(url + '/v1/completions', json={'model': name, 'prompt': 'The', 'max_tokens': 400}, timeout=30)
                 statuses.append(r.status_code)
-                try: alerts = httpx.get(prom_url + '/api/v1/alerts').json()['data']['alerts']
-                except httpx.TransportError: alerts = []
+                try: reply = httpx.get(prom_url + '/api/v1/alerts')
+                except httpx.TransportError: reply = None   # not listening yet
+                # while it starts, Prometheus answers 503 'Service Unavailable' in plain text
+                alerts = reply.json()['data']['alerts'] if reply is not None and reply.status_code == 200 else []
                 firing = [a for a in alerts if a['state'] == 'firing']
                 if firing: break
                 time.sleep(0.25)
