@@ -28,7 +28,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from .core import UsageError
-from .data import mask_pii
 from .deployment import quantize_int8
 from .model import load_model_folder
 from .serving import Engine, Job, QueueFull, token_logprobs
@@ -277,6 +276,7 @@ def output_mask(
     spaced = [word for word in block_words if not word or re.search(r'\s', word)]
     if spaced: raise UsageError(f"block word {spaced[0]!r}: give one word a line, without spaces")
     if not pii and not block_words: return None
+    if pii: from llm_course.data import mask_pii   # here, not at the top: chapter 01's module loads `datasets` (seconds)
     alternatives = '|'.join(map(re.escape, sorted(block_words, key=len, reverse=True)))
     words = re.compile(rf'(?<!\w)(?:{alternatives})(?!\w)', re.IGNORECASE) if block_words else None
     def mask(text:str) -> str:

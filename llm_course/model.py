@@ -354,13 +354,14 @@ def export_model(
     model,                # The model to save (the course's `GPT`, or any `PreTrainedModel`)
     tokenizer_json:Path,  # Its tokenizer's `tokenizer.json` file
     out:Path,             # Folder to write; a folder already there is replaced
+    remote_code:bool=True,  # Also write the standalone modeling file (False: a model type that loads after `import llm_course`)
 ) -> Path:
-    "Write `model`, its standalone modeling file and the tokenizer in `tokenizer_json` to the folder `out`"
+    "Write `model`, its standalone modeling file (unless `remote_code=False`) and the tokenizer to the folder `out`"
     out = Path(out)
     tmp = out.with_name(f'.{out.name}.tmp')
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
-    write_remote_code(tmp)
+    if remote_code: write_remote_code(tmp)
     hf_tokenizer(tokenizer_json).save_pretrained(tmp)
     replace_dir(tmp, out)
     return out

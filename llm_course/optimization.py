@@ -81,7 +81,8 @@ class SGD:
 # %% ../nbs/05b_optimization.ipynb #d45330d5
 class Adam:
     "Adam: per-weight steps scaled by running moments of the gradient, bias-corrected; L2 `weight_decay` in the gradient"
-    decoupled = False   # AdamW sets it: decay the weights directly instead of through the gradient
+    decoupled = False      # AdamW sets it: decay the weights directly instead of through the gradient
+    default_decay = 0.0    # λ when none is given (AdamW: 0.01, as `torch.optim.AdamW`)
 
     def __init__(
         self,
@@ -89,10 +90,11 @@ class Adam:
         lr:float=1e-3,             # Learning rate η
         betas:tuple=(0.9, 0.999),  # β₁, β₂: decay of the running mean of g and of g²
         eps:float=1e-8,            # ε: keeps the step finite where the gradient is zero
-        weight_decay:float=0.0,    # λ: an L2 term λθ in the gradient (AdamW: a decay η λ θ of the weights)
+        weight_decay:float|None=None,  # λ: L2 term λθ in the gradient (AdamW: decay ηλθ of the weights); None: `default_decay`
     ):
         self.params, self.lr, self.betas, self.eps = list(params), lr, betas, eps
-        self.weight_decay, self.t, self.moments = weight_decay, 0, {}
+        self.weight_decay = self.default_decay if weight_decay is None else weight_decay
+        self.t, self.moments = 0, {}
 
     def zero_grad(self):
         "Forget the parameters' gradients before the next backward pass"
@@ -119,17 +121,8 @@ def step(self:Adam):
 # %% ../nbs/05b_optimization.ipynb #440b28c6
 class AdamW(Adam):
     "Adam with decoupled weight decay: the weights shrink by `η λ` of themselves, outside the moments"
-    decoupled = True
-
-    def __init__(
-        self,
-        params,                    # Parameters to update (an iterable of tensors)
-        lr:float=1e-3,             # Learning rate η
-        betas:tuple=(0.9, 0.999),  # β₁, β₂: decay of the running mean of g and of g²
-        eps:float=1e-8,            # ε: keeps the step finite where the gradient is zero
-        weight_decay:float=0.01,   # λ: each step multiplies the weights by 1 − ηλ
-    ):
-        super().__init__(params, lr, betas, eps, weight_decay)
+    decoupled = True       # each step multiplies the weights by 1 − ηλ
+    default_decay = 0.01
 
 # %% ../nbs/05b_optimization.ipynb #13799962
 def rosenbrock(

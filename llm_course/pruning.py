@@ -6,13 +6,13 @@ Docs: https://llm-course.github.io/llm_course/pruning.html.md"""
 
 # %% ../nbs/08d_pruning.ipynb #e97d54e3
 from __future__ import annotations
-import copy, json, math, shutil
+import copy, json, math, statistics, time
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['magnitude_mask', 'block_linears', 'prune_unstructured', 'head_scores', 'neuron_scores', 'block_influence',
            'PrunedGPTConfig', 'PrunedAttention', 'PrunedGPT', 'prune_structured', 'save_pruned', 'prune_folder',
-           'recover', 'pruning_row']
+           'recover', 'pruning_row', 'decode_speeds']
 
 # %% ../nbs/08d_pruning.ipynb #9f64dfc4
 import torch
@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM
 from .attention import CausalSelfAttention, apply_rope, causal_mask, fused_attention, merge_heads, split_heads
-from .core import UsageError, replace_dir
-from .model import GPT, GPTConfig, mlp_hidden, n_params
+from .core import UsageError
+from .model import GPT, GPTConfig, export_model, mlp_hidden, n_params
 from .tokenization import TokenStream, hf_tokenizer
 
 # %% ../nbs/08d_pruning.ipynb #aa75ecdd
@@ -255,13 +255,7 @@ def save_pruned(
     out:Path,             # Folder to write; a folder already there is replaced
 ) -> Path:
     "Write `model` and its tokenizer as a model folder that `AutoModelForCausalLM` loads after `import llm_course`"
-    out = Path(out)
-    tmp = out.with_name(f'.{out.name}.tmp')
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    hf_tokenizer(tokenizer_json).save_pretrained(tmp)
-    replace_dir(tmp, out)
-    return out
+    return export_model(model, tokenizer_json, out, remote_code=False)   # chapter 04's standalone file knows no `PrunedGPT`
 
 # %% ../nbs/08d_pruning.ipynb #3baee5fc
 def _calibration_ids(
@@ -332,15 +326,32 @@ def pruning_row(
     folder:Path,                # Where to save it, to measure its size on disk
     tokenizer_json:Path,        # Its tokenizer
     perplexity,                 # Function of a model returning its validation perplexity
-    prompt:torch.Tensor,        # Token ids `(1, T)` to decode from
-    n_new:int=64,               # Tokens to decode for the speed measurement
 ) -> dict:
-    "Parameters, MB on disk, greedy tokens/s and perplexity of `pruned`"
-    from llm_course.generation import generate, tokens_per_s
+    "Parameters, MB on disk and perplexity of `pruned`"
     save_pruned(pruned, tokenizer_json, folder)
     return {'parameters': n_params(pruned), 'MB on disk': round((folder/'model.safetensors').stat().st_size / 1e6, 2),
-            'tokens/s': round(tokens_per_s(lambda: generate(pruned, prompt, n_new, greedy=True), n_new)),
             'perplexity': round(perplexity(pruned), 2)}
+
+def decode_speeds(
+    models:dict,            # Label -> model
+    prompt:torch.Tensor,    # Token ids `(1, T)` to decode from
+    n_new:int=64,           # Tokens decoded greedily per timed call
+    rounds:int=7,           # Timed calls per model, taken in turns (model 1, 2, ..., 1, 2, ...)
+) -> dict:
+    "Label -> greedy tokens per CPU-second on one thread: the median of `rounds` calls taken in turns"
+    from llm_course.generation import generate
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # one thread, timed by its own CPU clock: the work, not what else the machine runs
+    times = {label: [] for label in models}
+    try:
+        for model in models.values(): generate(model, prompt, n_new, greedy=True)   # warm-up
+        for _ in range(rounds):   # in turns, so that a noisy moment falls on every model alike
+            for label, model in models.items():
+                start = time.thread_time()
+                generate(model, prompt, n_new, greedy=True)
+                times[label].append(time.thread_time() - start)
+    finally: torch.set_num_threads(threads)
+    return {label: round(n_new / statistics.median(t)) for label, t in times.items()}
 
 # %% ../nbs/08d_pruning.ipynb #f69854d6
 from .exercises import exercise, call, expect_close, expect_equal, ExerciseError
