@@ -1,4 +1,4 @@
-"""Labelled data for fine-tuning: a panel to label texts one at a time, Cohen's kappa to measure whether two annotators agree, and labelling functions whose majority vote labels a corpus no one has time to label by hand.
+"""Labelled data for fine-tuning: a panel to label texts one at a time, Cohen's kappa to measure whether two annotators agree, labelling functions whose majority vote labels a corpus no one has time to label by hand, and augmentation (EDA's word edits with WordNet synonyms, back-translation) that makes more training examples from the labelled ones, measured.
 
 Docs: https://llm-course.github.io/llm_course/annotation.html.md"""
 
@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Callable
 
 # %% auto #0
-__all__ = ['ABSTAIN', 'LabelingPanel', 'cohen_kappa', 'keyword_lf', 'regex_lf', 'apply_lfs', 'lf_summary', 'majority_vote']
+__all__ = ['ABSTAIN', 'WORDNET_POS', 'DETACHMENT_RULES', 'STOPWORDS', 'LabelingPanel', 'cohen_kappa', 'keyword_lf', 'regex_lf',
+           'apply_lfs', 'lf_summary', 'majority_vote', 'n_changed', 'WordNet', 'EmbeddingNeighbours', 'NLTKWordNet',
+           'synonym_source', 'replaceable', 'synonym_replacement', 'random_insertion', 'random_swap', 'random_deletion',
+           'eda', 'augment', 'translate', 'back_translate']
 
 # %% ../nbs/01a_annotation.ipynb #79ce93ba
 import numpy as np
 from datasets import ClassLabel, Dataset, Features, Value
 
 # %% ../nbs/01a_annotation.ipynb #b7596195
-from .core import UsageError, write_atomic
+from .core import UsageError, hub_online, quiet_progress_bars, write_atomic
 
 # %% ../nbs/01a_annotation.ipynb #2bdcf909
 class LabelingPanel:
@@ -202,8 +205,306 @@ def majority_vote(
         out.append(ABSTAIN if not counts or (len(counts) == 2 and counts[0][1] == counts[1][1]) else counts[0][0])
     return out
 
+# %% ../nbs/01a_annotation.ipynb #a6a8ca5d
+import os, random
+
+# %% ../nbs/01a_annotation.ipynb #6846f286
+def n_changed(
+    n_words:int,  # Words in the text, $l$
+    alpha:float,  # The share of them to change, $\alpha$ in [0, 1]
+)->int:
+    "EDA's number of words an operation changes: max(1, floor(alpha * n_words)); 0 when alpha or the text is 0"
+    if not 0 <= alpha <= 1: raise UsageError(f"alpha={alpha}: the share of words to change, between 0 and 1")
+    return 0 if alpha == 0 or n_words == 0 else max(1, int(alpha * n_words))
+
+def _rng(seed): return seed if isinstance(seed, random.Random) else random.Random(seed)
+
+# %% ../nbs/01a_annotation.ipynb #a3947ca8
+WORDNET_POS = ('noun', 'verb', 'adj', 'adv')   # WordNet's four parts of speech, as its file names spell them
+
+class WordNet:
+    "Synonyms read from Princeton WordNet's database files in `folder` (`index.POS`, `data.POS`, `POS.exc`)"
+    def __init__(self,
+                 folder:str|Path,  # A folder holding WordNet 3.0's database files, e.g. Debian's /usr/share/wordnet
+                ):
+        self.folder, self._cache = Path(folder), {}
+        missing = [f'{kind}.{pos}' for pos in WORDNET_POS for kind in ('index', 'data')
+                   if not (self.folder/f'{kind}.{pos}').exists()]
+        if missing: raise UsageError(f"{self.folder}: no WordNet database here (missing {', '.join(missing)}); install "
+                                     "Debian's wordnet-base (apt), or pass the folder that holds these files")
+        self.source = f'WordNet, read from {self.folder}'
+        self.index = {pos: self._read_index(pos) for pos in WORDNET_POS}
+        self.exceptions = {pos: self._read_exceptions(pos) for pos in WORDNET_POS}
+        self.data = {pos: (self.folder/f'data.{pos}').read_bytes() for pos in WORDNET_POS}
+
+# %% ../nbs/01a_annotation.ipynb #ebc87416
+@patch
+def _read_index(self:WordNet, pos:str) -> dict[str, list[int]]:
+    "lemma -> the byte offsets of its synsets in data.POS, most frequent sense first"
+    index = {}
+    for line in (self.folder/f'index.{pos}').read_text(encoding='utf-8').splitlines():
+        if line.startswith(' '): continue   # the licence at the top of the file
+        parts = line.split()
+        index[parts[0]] = [int(offset) for offset in parts[-int(parts[2]):]]
+    return index
+
+@patch
+def _read_exceptions(self:WordNet, pos:str) -> dict[str, list[str]]:
+    "Irregular inflected form -> its base forms (`won` -> `win`), from POS.exc"
+    path = self.folder/f'{pos}.exc'
+    if not path.exists(): return {}
+    return {form: bases for form, *bases in (line.split() for line in path.read_text(encoding='utf-8').splitlines())}
+
+# %% ../nbs/01a_annotation.ipynb #97dabb08
+DETACHMENT_RULES = {   # WordNet's morphy suffix rules: (inflected ending, base ending)
+    'noun': [('s', ''), ('ses', 's'), ('xes', 'x'), ('zes', 'z'), ('ches', 'ch'), ('shes', 'sh'), ('men', 'man'),
+             ('ies', 'y')],
+    'verb': [('s', ''), ('ies', 'y'), ('es', 'e'), ('es', ''), ('ed', 'e'), ('ed', ''), ('ing', 'e'), ('ing', '')],
+    'adj': [('er', ''), ('est', ''), ('er', 'e'), ('est', 'e')],
+    'adv': []}
+
+@patch
+def base_forms(self:WordNet,
+               word:str,  # A word as it appears in text, lower case
+               pos:str,   # One of WORDNET_POS
+              ) -> list[str]:
+    "The lemmas of `pos` that `word` may be: itself, its irregular bases, then what the suffix rules give"
+    rules = DETACHMENT_RULES[pos]
+    forms = [word, *self.exceptions[pos].get(word, []),
+             *(word[:-len(end)] + base for end, base in rules if word.endswith(end) and len(word) > len(end))]
+    return [form for form in dict.fromkeys(forms) if form in self.index[pos]]
+
+# %% ../nbs/01a_annotation.ipynb #8d7bbbaa
+@patch
+def synsets(self:WordNet,
+            word:str,  # A word or phrase (spaces or underscores)
+            pos:str,   # One of WORDNET_POS
+           ) -> list[list[str]]:
+    "The synsets of `word` as `pos`, each as its list of words, most frequent sense first"
+    out, data = [], self.data[pos]
+    for form in self.base_forms(word.lower().replace(' ', '_'), pos):
+        for offset in self.index[pos][form]:
+            fields = data[offset:data.index(b'\n', offset)].decode('utf-8').split()
+            n_words = int(fields[3], 16)
+            out.append([re.sub(r'\(\w+\)$', '', w).replace('_', ' ') for w in fields[4:4 + 2 * n_words:2]])
+    return out
+
+@patch
+def __call__(self:WordNet,
+             word:str,  # The word to find synonyms for
+            ) -> list[str]:
+    "The words that share a synset with `word` in any part of speech, first seen first, without `word` itself"
+    if word not in self._cache:
+        words = dict.fromkeys(w for pos in WORDNET_POS for synset in self.synsets(word, pos) for w in synset)
+        self._cache[word] = [w for w in words if w.lower() != word.lower()]
+    return self._cache[word]
+
+# %% ../nbs/01a_annotation.ipynb #57cc21cc
+class EmbeddingNeighbours:
+    "Stand-in synonyms: each word's nearest words in the token-embedding space of a trained model in `run_dir`"
+    def __init__(self,
+                 run_dir:str|Path,  # A run folder written by `llm-course pipeline` or `train` (or its model folder)
+                 k:int=5,           # Neighbours kept per word
+                ):
+        from llm_course.finetuning import word_neighbours
+        from llm_course.model import load_model_folder
+        quiet_progress_bars()
+        model, tokenizer = load_model_folder(Path(run_dir))
+        words = sorted(t[1:] for t in tokenizer.get_vocab() if t.startswith('Ġ') and t[1:].isalpha() and len(t) > 3)
+        self.neighbours = word_neighbours(model, tokenizer, words, k)
+        self.source = f'nearest words in the token embeddings of the model in {run_dir} ({len(words)} words)'
+
+    def __call__(self,
+                 word:str,  # The word to find neighbours for
+                ) -> list[str]:
+        "The words nearest to `word`, or [] if the model has no single token for it"
+        return self.neighbours.get(word, [])
+
+# %% ../nbs/01a_annotation.ipynb #28385c00
+class NLTKWordNet(WordNet):
+    "Synonyms from NLTK's WordNet (after `nltk.download('wordnet')`), with the same calls as `WordNet`"
+    def __init__(self,
+                 wordnet,  # NLTK's WordNet corpus reader, `nltk.corpus.wordnet`
+                ):
+        self.wordnet, self._cache, self.source = wordnet, {}, "WordNet, through NLTK's reader"
+
+    def synsets(self,
+                word:str,  # A word or phrase
+                pos:str,   # One of WORDNET_POS
+               ) -> list[list[str]]:
+        "The synsets of `word` as `pos`, each as its list of words, most frequent sense first"
+        tag = {'noun': 'n', 'verb': 'v', 'adj': 'a', 'adv': 'r'}[pos]
+        return [[name.replace('_', ' ') for name in s.lemma_names()] for s in self.wordnet.synsets(word, tag)]
+
+def _nltk_wordnet():
+    "NLTK's WordNet corpus if its data is installed, else None"
+    try:
+        from nltk.corpus import wordnet
+        wordnet.synsets('word')   # loads the data, or raises LookupError when it was never downloaded
+        return wordnet
+    except (ImportError, LookupError, OSError): return None
+
+# %% ../nbs/01a_annotation.ipynb #5c080b28
+def synonym_source(
+    wordnet_dirs:list|None=None,   # Folders to look in for WordNet's files (None: $WORDNET_DIR, then /usr/share/wordnet)
+    nltk_data:bool=True,           # Then try NLTK's WordNet data (there after `nltk.download('wordnet')`)
+    embeddings:bool=True,          # Then fall back to a trained model's embedding neighbours
+    run_dir:str|Path|None=None,    # The trained run folder for those (None: $LLM_COURSE_MAIN_JOB)
+)->WordNet|EmbeddingNeighbours:
+    "The first synonym source that is there: WordNet's files, NLTK's WordNet, a trained model's embeddings"
+    if wordnet_dirs is None: wordnet_dirs = [os.environ.get('WORDNET_DIR'), '/usr/share/wordnet']
+    for folder in wordnet_dirs:
+        if folder and (Path(folder)/'index.noun').exists(): return WordNet(folder)
+    if nltk_data and (wordnet := _nltk_wordnet()): return NLTKWordNet(wordnet)
+    if embeddings and (run_dir := run_dir or os.environ.get('LLM_COURSE_MAIN_JOB')): return EmbeddingNeighbours(run_dir)
+    raise UsageError("no synonym source: no WordNet database (apt install wordnet-base, or pip install nltk and run "
+                     "nltk.download('wordnet')) and no trained model (pass run_dir=, a folder from `llm-course pipeline`)")
+
+# %% ../nbs/01a_annotation.ipynb #3203bf70
+STOPWORDS = frozenset("""a an the and or but if then so as of at by for with about to from in on into out up down over
+    under again i me my we our you your he him his she her it its they them their what which who whom this that these
+    those am is are was were be been being have has had do does did will would shall should can could may might must
+    not no nor only own same too very just now here there when where why how all any both each few more most other
+    some such than u ur im""".split())   # function words: replacing them changes the grammar, not the wording
+
+_PUNCTUATION = '.,!?;:"\'()*&/-'
+
+def _letters(word:str) -> str: return word.strip(_PUNCTUATION).lower()
+
+def replaceable(
+    words:list[str],     # A text's words
+    synonyms:Callable,   # The synonym source: word -> its synonyms
+)->list[int]:
+    "Positions of the words EDA may replace: letters only, not a stop word, with at least one synonym"
+    return [i for i, w in enumerate(words) if _letters(w).isalpha() and _letters(w) not in STOPWORDS and synonyms(_letters(w))]
+
+# %% ../nbs/01a_annotation.ipynb #606f62e1
+def synonym_replacement(
+    text:str,             # The text to edit
+    alpha:float,          # Share of its words to replace
+    synonyms:Callable,    # The synonym source: word -> its synonyms
+    seed:int|random.Random=0,  # Seed, or a `random.Random` to draw from
+)->str:
+    "EDA's SR: n = max(1, alpha * words) random replaceable words, each swapped for a random synonym"
+    words, rng = text.split(), _rng(seed)
+    if not (n := n_changed(len(words), alpha)): return text
+    positions = replaceable(words, synonyms)
+    rng.shuffle(positions)
+    for i in positions[:n]:
+        core = words[i].strip(_PUNCTUATION)
+        words[i] = words[i].replace(core, rng.choice(synonyms(core.lower())))
+    return ' '.join(words)
+
+def random_insertion(
+    text:str,             # The text to edit
+    alpha:float,          # Share of its length to insert
+    synonyms:Callable,    # The synonym source: word -> its synonyms
+    seed:int|random.Random=0,  # Seed, or a `random.Random` to draw from
+)->str:
+    "EDA's RI: n times, a random synonym of a random replaceable word, inserted at a random position"
+    words, rng = text.split(), _rng(seed)
+    n, sources = n_changed(len(words), alpha), [_letters(words[i]) for i in replaceable(words, synonyms)]
+    if not n or not sources: return text
+    for _ in range(n): words.insert(rng.randrange(len(words) + 1), rng.choice(synonyms(rng.choice(sources))))
+    return ' '.join(words)
+
+# %% ../nbs/01a_annotation.ipynb #db5471ef
+def random_swap(
+    text:str,             # The text to edit
+    alpha:float,          # Share of its words to swap
+    seed:int|random.Random=0,  # Seed, or a `random.Random` to draw from
+)->str:
+    "EDA's RS: n times, two words at distinct random positions change places"
+    words, rng = text.split(), _rng(seed)
+    if not (n := n_changed(len(words), alpha)) or len(words) < 2: return text
+    for _ in range(n):
+        i, j = rng.sample(range(len(words)), 2)
+        words[i], words[j] = words[j], words[i]
+    return ' '.join(words)
+
+def random_deletion(
+    text:str,             # The text to edit
+    p:float,              # Probability that each word is deleted
+    seed:int|random.Random=0,  # Seed, or a `random.Random` to draw from
+)->str:
+    "EDA's RD: each word deleted with probability `p`; one random word is kept if all would go"
+    words, rng = text.split(), _rng(seed)
+    if not n_changed(len(words), p) or len(words) < 2: return text
+    kept = [w for w in words if rng.random() >= p]
+    return ' '.join(kept) if kept else rng.choice(words)
+
+# %% ../nbs/01a_annotation.ipynb #8d42279a
+def eda(
+    text:str,              # The text to augment
+    synonyms:Callable,     # The synonym source: word -> its synonyms
+    alpha:float=0.1,       # EDA's rate, for all four operations
+    n_aug:int=4,           # New texts to make
+    seed:int|random.Random=0,  # Seed, or a `random.Random` to draw from
+)->list[str]:
+    "`n_aug` new versions of `text`, by synonym replacement, insertion, swap and deletion in turn"
+    rng = _rng(seed)
+    operations = [lambda: synonym_replacement(text, alpha, synonyms, rng),
+                  lambda: random_insertion(text, alpha, synonyms, rng),
+                  lambda: random_swap(text, alpha, rng), lambda: random_deletion(text, alpha, rng)]
+    return [operations[k % 4]() for k in range(n_aug)]
+
+def augment(
+    texts:list[str],       # Labelled texts
+    labels:list,           # Their labels
+    synonyms:Callable,     # The synonym source: word -> its synonyms
+    alpha:float=0.1,       # EDA's rate
+    n_aug:int=4,           # New texts per labelled text
+    seed:int=0,            # Seed for all of them
+)->tuple[list[str], list]:
+    "The labelled texts followed by `n_aug` EDA versions of each, with their originals' labels"
+    if len(texts) != len(labels): raise UsageError(f"{len(texts)} texts and {len(labels)} labels: need one label per text")
+    rng, new_texts, new_labels = random.Random(seed), list(texts), list(labels)
+    for text, label in zip(texts, labels):
+        new_texts += eda(text, synonyms, alpha, n_aug, rng)
+        new_labels += [label] * n_aug
+    return new_texts, new_labels
+
+# %% ../nbs/01a_annotation.ipynb #4498a421
+def translate(
+    texts:list[str],       # Texts in the model's source language
+    model:str|Path,        # A translation model: a Hub id (e.g. Helsinki-NLP/opus-mt-en-de) or a local folder
+    batch_size:int=16,     # Texts per forward pass
+    max_new_tokens:int=128, # Longest output, in tokens
+    sample:bool=False,     # Sample the output (varied paraphrases) instead of decoding greedily
+    seed:int=0,            # Seed for sampling
+)->list[str]:
+    "`texts` translated by the sequence-to-sequence `model`, through transformers"
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+    from huggingface_hub import try_to_load_from_cache
+    cached = not Path(model).is_dir() and isinstance(try_to_load_from_cache(str(model), 'config.json'), str)
+    if not Path(model).is_dir() and not cached and not hub_online():
+        raise UsageError(f"{model}: not a local folder, and the Hugging Face Hub is not reachable from here; "
+                         "pass the folder of a downloaded translation model")
+    quiet_progress_bars()
+    tokenizer, seq2seq = AutoTokenizer.from_pretrained(model), AutoModelForSeq2SeqLM.from_pretrained(model).eval()
+    torch.manual_seed(seed)
+    out = []
+    for start in range(0, len(texts), batch_size):
+        batch = tokenizer(texts[start:start + batch_size], return_tensors='pt', padding=True, truncation=True)
+        with torch.no_grad():
+            ids = seq2seq.generate(**batch, max_new_tokens=max_new_tokens, do_sample=sample, num_beams=1)
+        out += tokenizer.batch_decode(ids, skip_special_tokens=True)
+    return out
+
+def back_translate(
+    texts:list[str],       # English texts
+    there:str|Path='Helsinki-NLP/opus-mt-en-de', # The model into the pivot language
+    back:str|Path='Helsinki-NLP/opus-mt-de-en',  # The model back to English
+    sample:bool=True,      # Sample on the way back (varied paraphrases)
+    seed:int=0,            # Seed for sampling
+    **kwargs,              # More `translate` options: batch_size, max_new_tokens
+)->list[str]:
+    "Paraphrases of `texts`: translated into a pivot language and back"
+    return translate(translate(texts, there, **kwargs), back, sample=sample, seed=seed, **kwargs)
+
 # %% ../nbs/01a_annotation.ipynb #dcaa84d1
-from .exercises import call, exercise, expect_close, expect_equal
+from .exercises import ExerciseError, call, describe, exercise, expect_close, expect_equal
 
 # %% ../nbs/01a_annotation.ipynb #fcb0eec0
 _KAPPA_CASES = [(['a', 'a', 'b', 'b'], ['a', 'b', 'b', 'b']), (['x'] * 9 + ['y'], ['x'] * 10),
@@ -233,3 +534,69 @@ def _coverage_reference(L): return [sum(row[j] is not None for row in L) / len(L
 def _check_01a_3(answer):
     for L in ([['s', None], ['s', 'h'], [None, 'h']], [[None, None, 'a'], ['b', None, 'a']]):
         expect_close(call(answer, L), _coverage_reference(L), f"coverage({L})")
+
+# %% ../nbs/01a_annotation.ipynb #f5e07bc2
+_DELETE_WORDS = 'free entry to win a cash prize call now to claim it today'.split()
+
+def _delete_reference(words, p, seed):
+    rng = random.Random(seed)
+    kept = [w for w in words if rng.random() >= p]
+    return kept if kept else [rng.choice(words)]
+
+def _delete_to_nothing(words, p, seed):   # typical wrong answer: forgets that a text keeps at least one word
+    rng = random.Random(seed)
+    return [w for w in words if rng.random() >= p]
+
+@exercise('01a.4', "Write `delete(words, p, seed)`: EDA's random deletion of a list of words, each deleted with probability p "
+          "(from random.Random(seed)), keeping one random word if all would go.",
+          solution=lambda: _delete_reference, wrong=lambda: _delete_to_nothing)
+def _check_01a_4(answer):
+    expect_equal(call(answer, list(_DELETE_WORDS), 0.0, 0), _DELETE_WORDS, 'delete(words, 0.0, 0)')
+    for seed in range(5):
+        got = call(answer, list(_DELETE_WORDS), 1.0, seed)
+        if not isinstance(got, list) or len(got) != 1 or got[0] not in _DELETE_WORDS:
+            raise ExerciseError(f"delete(words, 1.0, {seed}): expected one of the words kept (a text is never left "
+                                f"empty), got {describe(got)}")
+    shares = []
+    for seed in range(200):
+        got, rest = call(answer, list(_DELETE_WORDS), 0.3, seed), iter(_DELETE_WORDS)
+        if not isinstance(got, list) or not all(w in rest for w in got):
+            raise ExerciseError(f"delete(words, 0.3, {seed}) = {describe(got)}: expected the words in their order, some left out")
+        shares.append(1 - len(got) / len(_DELETE_WORDS))
+    if abs(np.mean(shares) - 0.3) > 0.05:
+        raise ExerciseError(f"with p=0.3 your function deleted {np.mean(shares):.2f} of the words on average; expected about "
+                            "0.3 (each word deleted with probability p)")
+
+# %% ../nbs/01a_annotation.ipynb #69608f5f
+def _swap_reference(words, n, seed):
+    rng, out = random.Random(seed), list(words)
+    for _ in range(n):
+        i, j = rng.sample(range(len(out)), 2)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+def _swap_overwriting(words, n, seed):   # typical wrong answer: the second assignment reads what the first just wrote
+    rng, out = random.Random(seed), list(words)
+    for _ in range(n):
+        i, j = rng.sample(range(len(out)), 2)
+        out[i] = out[j]
+        out[j] = out[i]
+    return out
+
+@exercise('01a.5', "Write `swap(words, n, seed)`: n times, swap the words at two distinct random positions "
+          "(from random.Random(seed)); return a new list.",
+          solution=lambda: _swap_reference, wrong=lambda: _swap_overwriting)
+def _check_01a_5(answer):
+    words = list('abcdefgh')
+    expect_equal(call(answer, list(words), 0, 0), words, 'swap(words, 0, 0)')
+    for n, seed in [(1, s) for s in range(30)] + [(3, s) for s in range(10)]:
+        given = list(words)
+        got = call(answer, given, n, seed)
+        if given != words: raise ExerciseError("swap changed the list it was given; work on a copy (list(words))")
+        if not isinstance(got, list) or sorted(got) != words:
+            raise ExerciseError(f"swap(words, {n}, {seed}) = {describe(got)}: not the same words rearranged, a word was lost "
+                                "or doubled (swap both at once: w[i], w[j] = w[j], w[i])")
+        moved = sum(a != b for a, b in zip(got, words))
+        if n == 1 and moved != 2:
+            raise ExerciseError(f"swap(words, 1, {seed}) moved {moved} words; one swap of two distinct positions moves "
+                                "exactly 2 (draw them with rng.sample(range(len(words)), 2))")
