@@ -1129,20 +1129,19 @@ def _check_01_1(answer):
         expect_close(call(answer, text), _mean_word_length_reference(text), f"mean_word_length({text!r})")
 
 # %% ../nbs/01_data.ipynb #5b033a84
+def _word_shingles(text, n):
+    "The set of lowercased word `n`-grams of `text`, as strings (the exercise's definition)"
+    words = re.findall(r'\w+', text.lower())
+    return {' '.join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
 def _shingle_jaccard_reference(a, b, n=5):
     "Jaccard similarity of the sets of lowercased word `n`-grams of `a` and `b`"
-    def shingles(text):
-        words = re.findall(r'\w+', text.lower())
-        return {' '.join(words[i:i + n]) for i in range(len(words) - n + 1)}
-    A, B = shingles(a), shingles(b)
+    A, B = _word_shingles(a, n), _word_shingles(b, n)
     return len(A & B) / len(A | B)
 
 def _shingle_jaccard_sum(a, b, n=5):
     "Typical wrong answer: divides by the sum of the set sizes, which counts the shared shingles twice"
-    def shingles(text):
-        words = re.findall(r'\w+', text.lower())
-        return {' '.join(words[i:i + n]) for i in range(len(words) - n + 1)}
-    A, B = shingles(a), shingles(b)
+    A, B = _word_shingles(a, n), _word_shingles(b, n)
     return len(A & B) / (len(A) + len(B))
 
 _JACCARD_TEXT = ("The history of the town goes back to the twelfth century, when a small group of farmers settled on "

@@ -143,11 +143,11 @@ def exercise(
     return register
 
 # %% ../nbs/00a_exercises.ipynb #d89f611f
-CHAPTER_MODULES = {'00': 'core', '00a': 'exercises', '01': 'data', '01a': 'annotation', '02': 'tokenization',
-                   '02a': 'recurrence', '03': 'attention', '04': 'model', '05': 'training', '05b': 'optimization',
-                   '06': 'evaluation', '06a': 'seq2seq', '06b': 'pretraining', '07': 'finetuning', '08': 'generation',
-                   '08a': 'deployment', '08b': 'pipeline', '08c': 'widgets', '08d': 'pruning', '09': 'serving',
-                   '09a': 'api', '09b': 'scaling', '10': 'cli'}
+CHAPTER_MODULES = {'00': 'core', '00a': 'exercises', '01': 'data', '01a': 'annotation', '01b': 'data_at_scale',
+                   '02': 'tokenization', '02a': 'recurrence', '03': 'attention', '04': 'model', '05': 'training',
+                   '05b': 'optimization', '06': 'evaluation', '06a': 'seq2seq', '06b': 'pretraining',
+                   '07': 'finetuning', '08': 'generation', '08a': 'deployment', '08b': 'pipeline', '08c': 'widgets',
+                   '08d': 'pruning', '09': 'serving', '09a': 'api', '09b': 'scaling', '10': 'cli'}
 
 # %% ../nbs/00a_exercises.ipynb #8ce28301
 def _chapter(id:str)->str:
