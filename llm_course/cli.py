@@ -42,7 +42,7 @@ def check_out(
 FIXED_ON_RESUME = ('data', 'doc_chars', 'max_docs', 'val_frac', 'split', 'unicode_form', 'filters', 'pii',
                    'dedup_threshold', 'tokenizer', 'vocab_size', 'n_layer', 'n_head', 'n_embd', 'block_size', 'dropout',
                    'bias', 'pos_emb', 'norm', 'mlp', 'tie_embeddings', 'seed', 'lora_r', 'lora_alpha', 'pooling',
-                   'ft_train', 'ft_blocks', 'class_weight')
+                   'ft_method', 'ft_blocks', 'adapter_size', 'prompt_tokens', 'class_weight')
 
 def resume_config(
     args,      # Parsed command line: its `set` overrides and `data` (and `profile`, used if the run recorded none)
@@ -81,12 +81,28 @@ def _add_pipeline_and_prepare(sub):
         p.add_argument('--out', type=Path, required=name != 'pipeline',
                        help='run folder (pipeline default: runs/PROFILE-TIME)')
         p.add_argument('--overwrite', action='store_true', help='write into a non-empty --out')
+        if name == 'prepare': _add_engine(p)
+
+def _add_engine(p:argparse.ArgumentParser):
+    "`prepare`'s engine options: datatrove's executors (chapter 01b)"
+    p.add_argument('--engine', choices=('native', 'datatrove'), default='native',
+                   help='native: datasets.map on this machine; datatrove: its executors, same result (chapter 01b)')
+    p.add_argument('--executor', choices=('local', 'ray', 'slurm'), default='local',
+                   help='datatrove: processes here, a Ray cluster (RAY_ADDRESS, else one started here), or Slurm job '
+                        'arrays (submitted if sbatch is here, else written with a submit.sh)')
+    p.add_argument('--tasks', type=int, default=0, help='datatrove: tasks the corpus is shared out to (default: --workers)')
+    p.add_argument('--workers', type=int, default=1, help='datatrove: tasks run at once')
+    p.add_argument('--partition', default='cpu', help='slurm: the partition to submit to')
+    p.add_argument('--time', default='04:00:00', help='slurm: the time limit of each job')
 
 def _add_train(sub):
     p = sub.add_parser('train', help='tokenize OUT/dataset (first time) and train, with checkpoints in OUT')
     _common(p)
     p.add_argument('--out', type=Path, required=True, help='run folder made by `prepare`')
     p.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in OUT/checkpoints')
+    p.add_argument('--init-from', type=Path, metavar='MODEL_DIR',
+                   help="continue pretraining this trained model (RUN/model, or RUN) on OUT's corpus: its tokenizer and "
+                        "architecture are kept")
 
 # %% ../nbs/10_cli.ipynb #05579bbc
 def _add_evaluate(sub):
@@ -123,7 +139,14 @@ def _add_finetune(sub):
                    '(default ucirvine/sms_spam); instruct: a JSON file of instruction/input/output records or Hub id '
                    '(default instruction_data.json in LLM_COURSE_DATA, else tatsu-lab/alpaca)')
     p.add_argument('--out', type=Path, required=True, help='folder for OUT/model and OUT/metrics.json')
-    p.add_argument('--lora-r', type=int, help="LoRA rank (0: no LoRA; default: the profile's lora_r)")
+    p.add_argument('--method', choices=('head', 'last', 'full', 'lora', 'adapter', 'prompt'),
+                   help="what trains (default: the profile's ft_method): the head, the last ft_blocks blocks, "
+                   "every weight, LoRA, bottleneck adapters, or a soft prompt")
+    p.add_argument('--lora-r', type=int, help="--method lora: the rank (default: the profile's lora_r)")
+    p.add_argument('--adapter-size', type=int, help="--method adapter: the bottleneck width (default: adapter_size)")
+    p.add_argument('--prompt-tokens', type=int, help="--method prompt: the virtual tokens (default: prompt_tokens)")
+    p.add_argument('--text-column', help='classify: the column of the text (default: text, sms, sentence or content)')
+    p.add_argument('--label-column', help='classify: the column of the label (default: label, labels, class or category)')
     p.add_argument('--overwrite', action='store_true', help='write into a non-empty --out')
     p.add_argument('--resume', action='store_true',
                    help='continue the run in OUT from its newest checkpoint, with its settings')
@@ -238,24 +261,34 @@ def _evaluate(args):
 
 # %% ../nbs/10_cli.ipynb #7b69a9d2
 def _finetune(args):
-    from dataclasses import replace
     from accelerate import PartialState
     from llm_course.core import pick_device
-    from llm_course.finetuning import finetune_classify, finetune_instruct
+    from llm_course.finetuning import FT_METHODS, finetune_classify, finetune_instruct
+    if old := [pair for pair in args.set or [] if pair.split('=')[0].strip() == 'ft_train']:
+        raise UsageError(f"--set {old[0]}: ft_train is now ft_method ({', '.join(FT_METHODS)}; `all` is `full`); "
+                         "use --method M or --set ft_method=M")
+    sizes = {'lora_r': 'lora', 'adapter_size': 'adapter', 'prompt_tokens': 'prompt'}   # each method's size option
+    for option in sizes:
+        if (value := getattr(args, option)) is not None and value < 1:
+            raise UsageError(f"--{option.replace('_', '-')} {value}: must be at least 1")
+    given = {'ft_method': args.method, **{option: getattr(args, option) for option in sizes}}
+    args.set = (args.set or []) + [f'{k}={v}' for k, v in given.items() if v is not None]   # shortcuts for --set
     if args.resume:
         cfg, _ = resume_config(args, args.out)
     else:
         check_out(args.out, args.overwrite)
         cfg = run_config(args)
-    if args.lora_r is not None and args.lora_r != cfg.lora_r:
-        if args.resume:
-            raise UsageError(f"--resume --lora-r {args.lora_r}: the run in {args.out} started with lora_r={cfg.lora_r}")
-        if args.lora_r < 0: raise UsageError(f"--lora-r {args.lora_r}: use 0 (no LoRA) or a positive rank")
-        cfg = replace(cfg, lora_r=args.lora_r)
+    for option, method in sizes.items():
+        if getattr(args, option) is not None and cfg.ft_method != method:
+            raise UsageError(f"--{option.replace('_', '-')} {getattr(args, option)}: sizes --method {method}, "
+                             f"but the method is {cfg.ft_method}; add --method {method}")
+    if args.task == 'instruct' and (args.text_column or args.label_column):
+        raise UsageError('--text-column/--label-column: for --task classify; instruction records have their own fields')
     state = PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
     state.wait_for_everyone()   # every process has checked --out before the first writes to it (config.json)
     if args.task == 'classify':
-        finetune_classify(args.model, args.data or 'ucirvine/sms_spam', cfg, args.out, resume=args.resume)
+        finetune_classify(args.model, args.data or 'ucirvine/sms_spam', cfg, args.out, args.text_column,
+                          args.label_column, resume=args.resume)
     else:
         finetune_instruct(args.model, args.data, cfg, args.out, resume=args.resume)
 
@@ -266,13 +299,15 @@ def _train(args):
     from accelerate import PartialState
     from llm_course.core import pick_device
     from llm_course.model import export_model
-    from llm_course.pipeline import save_config, stage_tokenize, stage_train
+    from llm_course.pipeline import run_init, save_config, stage_model, stage_tokenize, stage_train
+    cfg, init_from = run_init(cfg, out, args.init_from, parse_overrides(args.set), args.resume)
     state = PartialState(cpu=pick_device(cfg.device) == 'cpu')   # one of several under torchrun/accelerate launch
     with state.main_process_first():
         if state.is_main_process:
-            if not (out/'tokens.json').exists(): stage_tokenize(cfg, out)
-            save_config(cfg, out, profile)
-    model, metrics = stage_train(cfg, out, resume=args.resume, progress=args.progress)
+            if not (out/'tokens.json').exists(): stage_tokenize(cfg, out, tokenizer_from=init_from)
+            save_config(cfg, out, profile, init_from)
+    model = stage_model(cfg, out, init_from) if init_from and not args.resume else None   # None: stage_train's own
+    model, metrics = stage_train(cfg, out, model, resume=args.resume, progress=args.progress)
     if state.is_main_process:
         export_model(model, out/'tokenizer.json', out/'model')
         print(f"train: validation loss {metrics['val_loss']:.3f} after {metrics['steps']} steps; "
@@ -282,10 +317,32 @@ def _train(args):
 def _prepare(args):
     cfg = run_config(args)
     check_out(args.out, args.overwrite)
+    if args.engine == 'native' and (args.executor != 'local' or args.tasks or args.workers != 1):
+        raise UsageError("--executor, --tasks and --workers are options of --engine datatrove; add it, or leave them out")
     from llm_course.pipeline import save_config, stage_prepare
     args.out.mkdir(parents=True, exist_ok=True)
-    stage_prepare(cfg, args.out)
+    if args.engine == 'datatrove': _prepare_datatrove(cfg, args)
+    else: stage_prepare(cfg, args.out)
     save_config(cfg, args.out, args.profile)
+
+def _prepare_datatrove(cfg, args):
+    try: from llm_course.data_at_scale import prepare_datatrove
+    except ImportError as e:
+        raise UsageError(f"--engine datatrove needs datatrove and ray ({e.name} is missing): "
+                         "pip install 'llm-course[scale]'") from None
+    done = prepare_datatrove(cfg, args.out, args.executor, tasks=args.tasks, workers=args.workers,
+                             slurm={'partition': args.partition, 'time': args.time})
+    if args.executor == 'slurm' and done['job_ids']:
+        print(f"prepare: submitted {len(done['job_ids'])} Slurm jobs ({', '.join(map(str, done['job_ids']))}); "
+              f"the last writes {args.out}/dataset; logs in {done['logs']}")
+    elif args.executor == 'slurm':
+        print(f"prepare: no sbatch here: wrote {done['jobs']} Slurm jobs; on the cluster run: bash {done['submit_script']}")
+    else:
+        engine, removed = done['engine'], ''.join(f"; {k.replace('_', ' ')} {v}" for k, v in done['removed'].items() if v)
+        masked = ''.join(f"; {v} {k} masked" for k, v in done.get('pii_replaced', {}).items() if v)
+        print(f"prepare (datatrove, {engine['executor']}, {engine['tasks']} tasks on {engine['workers']} workers): "
+              f"{cfg.data}; {done['documents_in']} documents in, {done['documents_out']} out "
+              f"(train {done['train_documents']}, validation {done['validation_documents']}){removed}{masked}")
 
 def _pipeline(args):
     cfg = run_config(args)

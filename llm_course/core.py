@@ -86,10 +86,12 @@ class RunConfig:
     ft_epochs:int         # Passes over the fine-tuning training set
     ft_lr:float           # Peak learning rate for fine-tuning (warmup, then cosine decay to a tenth)
     ft_batch_size:int     # Examples per fine-tuning batch
-    ft_train:str          # What fine-tuning trains: `head`, `last` (the last `ft_blocks` blocks and the head) or `all`
-    ft_blocks:int         # Blocks trained when `ft_train=last`
-    lora_r:int            # LoRA rank on the attention and MLP projections (0: no LoRA)
+    ft_method:str         # What fine-tuning trains: `head`, `last`, `full`, `lora`, `adapter` or `prompt` (chapter 07)
+    ft_blocks:int         # Blocks trained (with the final norm and head) when `ft_method=last`
+    lora_r:int            # LoRA rank on the attention and MLP projections when `ft_method=lora`
     lora_alpha:float      # LoRA scaling numerator: the update is `alpha / r * B @ A`
+    adapter_size:int      # Bottleneck width of each adapter when `ft_method=adapter`
+    prompt_tokens:int     # Virtual tokens of the soft prompt when `ft_method=prompt`
     pooling:str           # Classification reads the `last` token's state or the `mean` over tokens
     class_weight:str      # Loss weights per class: `balanced` (inverse frequency) or `none`
 

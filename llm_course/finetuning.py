@@ -1,4 +1,4 @@
-"""Teaching a pretrained model a new job: a classification head for spam detection (head only, last blocks, or everything), made robust by adversarial training and tuned by a learning-rate sweep, LoRA adapters written from scratch and checked against `peft`, instruction tuning with the prompt masked out of the loss, and a cross-validated hyperparameter search.
+"""Teaching a pretrained model a new job: a classification head for spam detection trained six ways (the head, the last blocks, every weight, LoRA, bottleneck adapters, a soft prompt) and compared in one table, against in-context few-shot prompting; made robust by adversarial training and tuned by a learning-rate sweep; LoRA and prompt tuning checked against `peft`; instruction tuning with the prompt masked out of the loss; and a cross-validated hyperparameter search.
 
 Docs: https://llm-course.github.io/llm_course/finetuning.html.md"""
 
@@ -13,14 +13,16 @@ from functools import partial
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['POOLINGS', 'LORA_TARGETS', 'PROMPT_INTRO', 'INSTRUCTIONS_HUB', 'load_labeled', 'stratified_split', 'pool',
-           'GPTForSequenceClassification', 'classifier_from', 'balanced_weights', 'n_trainable', 'set_trainable',
-           'encode_texts', 'pad_batch', 'classify_collate', 'ExampleBatches', 'ft_settings', 'epoch_history',
-           'finetune', 'predict_proba', 'validate_classifier', 'fgm_perturbation', 'fgm_loss', 'word_neighbours',
-           'substitution_attack', 'accuracy_under_attack', 'LoRALinear', 'add_lora', 'lora_layers', 'merge_lora',
-           'format_prompt', 'load_instructions', 'encode_instruction', 'instruct_collate', 'respond', 'response_scores',
-           'masked_loss', 'grid', 'search', 'cv_classify', 'plot_search', 'SearchPanel', 'finetune_classify',
-           'finetune_instruct']
+__all__ = ['POOLINGS', 'LORA_TARGETS', 'FEW_SHOT_TEMPLATE', 'FT_METHODS', 'PROMPT_INTRO', 'INSTRUCTIONS_HUB', 'load_labeled',
+           'stratified_split', 'pool', 'states_of_embeddings', 'GPTForSequenceClassification', 'classifier_from',
+           'balanced_weights', 'n_trainable', 'set_trainable', 'encode_texts', 'pad_batch', 'classify_collate',
+           'ExampleBatches', 'ft_settings', 'epoch_history', 'finetune', 'predict_proba', 'validate_classifier',
+           'fgm_perturbation', 'fgm_loss', 'word_neighbours', 'substitution_attack', 'accuracy_under_attack',
+           'LoRALinear', 'add_lora', 'lora_layers', 'merge_lora', 'adam_state_bytes', 'BottleneckAdapter',
+           'insert_adapters', 'add_adapters', 'SoftPrompt', 'add_soft_prompt', 'few_shot_prompt', 'few_shot_classify',
+           'check_method', 'prepare_classifier', 'format_prompt', 'load_instructions', 'encode_instruction',
+           'instruct_collate', 'respond', 'response_scores', 'masked_loss', 'grid', 'search', 'cv_classify',
+           'plot_search', 'SearchPanel', 'finetune_classify', 'finetune_instruct']
 
 # %% ../nbs/07_finetuning.ipynb #c004
 import ipywidgets as W
@@ -34,6 +36,7 @@ from datasets import load_dataset
 from safetensors.torch import load_model
 from torch import nn
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
+from transformers import initialization as init
 from transformers.modeling_outputs import SequenceClassifierOutput
 from .core import RunConfig, UsageError, data_dir, local_copy, seed_everything
 from .core import png_of, replace_dir, write_atomic
@@ -144,9 +147,27 @@ def pool(
         return h[torch.arange(B, device=h.device), last]
     raise ValueError(f"pooling={how!r}: use one of {', '.join(POOLINGS)}")
 
-# %% ../nbs/07_finetuning.ipynb #c022
+# %% ../nbs/07_finetuning.ipynb #65f80077
+@contextmanager
+def _hooked(module:nn.Module, hook):
+    "Run the block with `hook` as a forward hook of `module`"
+    handle = module.register_forward_hook(hook)
+    try: yield
+    finally: handle.remove()
+
+def states_of_embeddings(
+    model,                                   # A model with chapter 04's trunk in `model.transformer`
+    embeds:torch.Tensor,                     # Input embeddings `(B, T, C)`, in place of the tokens' embeddings
+    attention_mask:torch.Tensor|None=None,   # `(B, T)`: 1 for real positions, 0 for padding (default: all real)
+) -> torch.Tensor:
+    "Chapter 04's `hidden_states` for given input embeddings: the token embedding's output is replaced by `embeds`"
+    ids = torch.zeros(embeds.shape[:2], dtype=torch.long, device=embeds.device)   # looked up, then replaced
+    with _hooked(model.transformer.wte, lambda module, inputs, out: embeds):
+        return hidden_states(model, ids, attention_mask)
+
+# %% ../nbs/07_finetuning.ipynb #8568aa52
 class GPTForSequenceClassification(PreTrainedModel):
-    "The GPT trunk with a linear head over one pooled hidden state"
+    "The GPT trunk with a linear head over one pooled hidden state (and adapters or a soft prompt if its config asks)"
     config_class = GPTConfig
     base_model_prefix = 'transformer'
     _no_split_modules = ['Block']
@@ -154,27 +175,40 @@ class GPTForSequenceClassification(PreTrainedModel):
 
     def __init__(
         self,
-        config:GPTConfig,    # Trunk settings plus `num_labels`, and optionally `pooling` and `class_weights`
+        config:GPTConfig,    # Trunk, `num_labels`; optional `pooling`, `class_weights`, `adapter_size`, `prompt_tokens`
     ):
         super().__init__(config)
         pooling = getattr(config, 'pooling', 'last')
         if pooling not in POOLINGS: raise ValueError(f"pooling={pooling!r}: use one of {', '.join(POOLINGS)}")
         self.transformer = make_trunk(config)
         self.score = nn.Linear(config.n_embd, config.num_labels)
+        self.prompt = None
+        if getattr(config, 'adapter_size', 0): insert_adapters(self, config.adapter_size)   # see "Bottleneck adapters"
+        if getattr(config, 'prompt_tokens', 0): self.prompt = SoftPrompt(config.prompt_tokens, config.n_embd)
         self.post_init()
 
-    _init_weights = GPT._init_weights
+    @torch.no_grad()
+    def _init_weights(self, module):
+        GPT._init_weights(self, module)
+        if getattr(module, 'starts_at_zero', False):   # an adapter's up-projection: the adapter starts as the identity
+            init.zeros_(module.weight)
+            init.zeros_(module.bias)
 
     def forward(
         self,
-        input_ids:torch.LongTensor,                # Token ids `(B, T)`, right-padded
+        input_ids:torch.LongTensor|None=None,      # Token ids `(B, T)`, right-padded
         attention_mask:torch.Tensor|None=None,     # `(B, T)`: 1 for real tokens, 0 for padding (default: all real)
         labels:torch.LongTensor|None=None,         # Class index of each sequence `(B,)`; gives the loss
+        inputs_embeds:torch.Tensor|None=None,      # Input embeddings `(B, T, C)` instead of `input_ids` (as `peft` passes)
         **kwargs,
     ) -> SequenceClassifierOutput:
-        "Class logits (and the cross-entropy loss if `labels`) for `input_ids` `(B, T)`"
-        pooling = getattr(self.config, 'pooling', 'last')
-        logits = self.score(pool(hidden_states(self, input_ids, attention_mask), attention_mask, pooling))
+        "Class logits (and the cross-entropy loss if `labels`) for `input_ids` `(B, T)` or `inputs_embeds`"
+        if inputs_embeds is None and self.prompt is None: h = hidden_states(self, input_ids, attention_mask)
+        else:
+            embeds = self.transformer.wte(input_ids) if inputs_embeds is None else inputs_embeds
+            if self.prompt is not None: embeds, attention_mask = self.prompt(embeds, attention_mask)
+            h = states_of_embeddings(self, embeds, attention_mask)
+        logits = self.score(pool(h, attention_mask, getattr(self.config, 'pooling', 'last')))
         loss = None
         if labels is not None:
             weights = getattr(self.config, 'class_weights', None)
@@ -224,14 +258,14 @@ def n_trainable(
 
 def set_trainable(
     model:GPTForSequenceClassification,    # The classifier to freeze or unfreeze
-    what:str='all',                        # `head`, `last` (final `blocks` blocks, final norm and head) or `all`
+    what:str='full',                       # `head`, `last` (final `blocks` blocks, final norm and head) or `full`
     blocks:int=1,                          # How many final blocks to train when `what='last'`
 ) -> int:
-    "Train the `head`, the `last` `blocks` blocks (with the final norm and head), or `all`; return the trainable count"
-    if what not in ('head', 'last', 'all'): raise UsageError(f"ft_train={what!r}: use head, last or all")
+    "Train the `head`, the `last` `blocks` blocks (with the final norm and head), or all (`full`); return the count"
+    if what not in ('head', 'last', 'full'): raise UsageError(f"ft_method={what!r}: set_trainable takes head, last, full")
     if what == 'last' and not 1 <= blocks <= len(model.transformer.h):
         raise UsageError(f"ft_blocks={blocks}: the model has {len(model.transformer.h)} blocks")
-    model.requires_grad_(what == 'all')
+    model.requires_grad_(what == 'full')
     keep = [model.score] + ([*model.transformer.h[-blocks:], model.transformer.ln_f] if what == 'last' else [])
     for module in keep: module.requires_grad_(True)
     return n_trainable(model)
@@ -426,14 +460,6 @@ def fgm_loss(
         return clean + adversarial
     return loss
 
-# %% ../nbs/07_finetuning.ipynb #485a6b00
-@contextmanager
-def _hooked(module:nn.Module, hook):
-    "Run the block with `hook` as a forward hook of `module`"
-    handle = module.register_forward_hook(hook)
-    try: yield
-    finally: handle.remove()
-
 # %% ../nbs/07_finetuning.ipynb #f077b8d5
 def word_neighbours(
     model,              # A model whose `transformer.wte` embeds tokens
@@ -572,6 +598,174 @@ def merge_lora(
         parent, _, child = name.rpartition('.')
         setattr(model.get_submodule(parent) if parent else model, child, layer.base)
     return model.requires_grad_(True)
+
+# %% ../nbs/07_finetuning.ipynb #c055
+def adam_state_bytes(
+    model:nn.Module,    # A model whose trainable parameters an AdamW would update
+) -> int:
+    "Bytes of AdamW's state for `model`'s trainable weights, read from a real optimizer after one step on their copies"
+    params = [p.detach().clone().requires_grad_() for p in model.parameters() if p.requires_grad]
+    for p in params: p.grad = torch.zeros_like(p)
+    opt = torch.optim.AdamW(params)
+    opt.step()
+    return sum(t.numel() * t.element_size() for state in opt.state.values() for t in state.values()
+               if torch.is_tensor(t) and t.dim())
+
+# %% ../nbs/07_finetuning.ipynb #f7e74ab1
+class BottleneckAdapter(nn.Module):
+    "Houlsby's adapter: `h + up(gelu(down(h)))`, a bottleneck `C -> m -> C` whose up-projection starts at zero"
+    def __init__(
+        self,
+        d:int,    # Width `C` of the activations it reads and writes
+        m:int,    # Bottleneck width `m`, at least 1
+    ):
+        super().__init__()
+        if m < 1: raise UsageError(f"adapter_size={m}: the bottleneck must be at least 1 wide")
+        self.down, self.up = nn.Linear(d, m), nn.Linear(m, d)
+        self.up.starts_at_zero = True   # also for the classifier's `_init_weights`
+        nn.init.zeros_(self.up.weight)
+        nn.init.zeros_(self.up.bias)
+
+    def forward(
+        self,
+        h:torch.Tensor,    # A sublayer's output `(..., C)`
+    ) -> torch.Tensor:
+        "The sublayer's output plus the bottleneck's correction"
+        return h + self.up(F.gelu(self.down(h)))
+
+    def after(
+        self,
+        module:nn.Module,         # The sublayer the hook is on
+        inputs:tuple,             # Its inputs (unused)
+        output:torch.Tensor,      # Its output, which the adapter reads
+    ) -> torch.Tensor:
+        "A forward hook: the adapter applied to the sublayer's output"
+        return self(output)
+
+# %% ../nbs/07_finetuning.ipynb #83f7a9a8
+def insert_adapters(
+    model:nn.Module,    # A model with chapter 04's blocks in `model.transformer.h`, changed in place
+    m:int,              # Bottleneck width of each adapter
+) -> nn.Module:
+    "Put a `BottleneckAdapter` after the attention and after the MLP of every block (nothing frozen)"
+    for block in model.transformer.h:
+        for sublayer in (block.attn, block.mlp):
+            sublayer.adapter = BottleneckAdapter(model.config.n_embd, m).to(sublayer.c_proj.weight.device)
+            sublayer.register_forward_hook(sublayer.adapter.after)   # a bound method: a copied model calls its own copy
+    model.config.adapter_size = m   # saved with the model, so that loading it builds the adapters again
+    return model
+
+def add_adapters(
+    model:nn.Module,     # The model to adapt, in place
+    m:int=16,            # Bottleneck width of each adapter
+    train=('score',),    # Names of top-level modules that stay trainable (e.g. the classifier head)
+) -> nn.Module:
+    "Freeze `model` and insert adapters after every attention and MLP; the adapters and modules in `train` train"
+    model.requires_grad_(False)
+    insert_adapters(model, m)
+    for name in train:
+        if hasattr(model, name): getattr(model, name).requires_grad_(True)
+    return model
+
+# %% ../nbs/07_finetuning.ipynb #1e91211a
+class SoftPrompt(nn.Module):
+    "`k` trainable virtual-token embeddings, put before each example's input embeddings"
+    def __init__(
+        self,
+        k:int,    # Number of virtual tokens, at least 1
+        d:int,    # Embedding width `C`
+    ):
+        super().__init__()
+        if k < 1: raise UsageError(f"prompt_tokens={k}: the prompt needs at least 1 virtual token")
+        self.weight = nn.Parameter(torch.zeros(k, d))
+
+    def forward(
+        self,
+        embeds:torch.Tensor,                     # Input embeddings `(B, T, C)`
+        attention_mask:torch.Tensor|None=None,   # `(B, T)`: 1 for real tokens, 0 for padding (default: all real)
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        "`[P; E]` `(B, k + T, C)` for each example, and the attention mask with a 1 for each virtual token"
+        B, T, _ = embeds.shape
+        mask = attention_mask if attention_mask is not None else torch.ones(B, T, dtype=torch.long, device=embeds.device)
+        ones = torch.ones(B, len(self.weight), dtype=mask.dtype, device=mask.device)
+        return torch.cat([self.weight.to(embeds.dtype).expand(B, -1, -1), embeds], 1), torch.cat([ones, mask], 1)
+
+# %% ../nbs/07_finetuning.ipynb #e16f4816
+def add_soft_prompt(
+    model:nn.Module,     # A classifier (`GPTForSequenceClassification`), changed in place
+    k:int=10,            # Number of virtual tokens
+    seed:int=0,          # Seed of the vocabulary tokens whose embeddings start the prompt
+    train=('score',),    # Names of top-level modules that stay trainable (e.g. the classifier head)
+) -> nn.Module:
+    "Freeze `model` and give it a soft prompt of `k` virtual tokens, started at `k` random vocabulary tokens' embeddings"
+    if k >= model.config.block_size:
+        raise UsageError(f"prompt_tokens={k}: leaves no room in the model's {model.config.block_size}-token context")
+    model.requires_grad_(False)
+    wte = model.transformer.wte.weight
+    ids = torch.randint(len(wte), (k,), generator=torch.Generator().manual_seed(seed))
+    model.prompt = SoftPrompt(k, wte.shape[1]).to(wte.device)
+    with torch.no_grad(): model.prompt.weight.copy_(wte[ids.to(wte.device)])
+    for name in train:
+        if hasattr(model, name): getattr(model, name).requires_grad_(True)
+    model.config.prompt_tokens = k   # saved with the model, so that loading it builds the prompt again
+    return model
+
+# %% ../nbs/07_finetuning.ipynb #8942820f
+FEW_SHOT_TEMPLATE = 'Message: {text}\nLabel:'
+
+def few_shot_prompt(
+    shots:list[tuple[str, str]],       # Labelled examples `(text, label word)` to show first
+    text:str,                          # The text to classify
+    template:str=FEW_SHOT_TEMPLATE,    # How each text is written, ending where the label goes
+) -> str:
+    "The in-context prompt: each shot with its label after `template`, a blank line, then `text` awaiting its label"
+    return ''.join(template.format(text=t) + f' {label}\n\n' for t, label in shots) + template.format(text=text)
+
+@torch.no_grad()
+def few_shot_classify(
+    model,                             # A causal LM returning `.logits` (ours, or any transformers LM such as GPT-2)
+    tokenizer,                         # Its `transformers` tokenizer
+    shots:list[tuple[str, str]],       # Labelled examples `(text, label word)` put in every prompt
+    texts:list[str],                   # Texts to classify
+    label_words:list[str],             # One word per class; their first tokens (after a space) must differ
+    template:str=FEW_SHOT_TEMPLATE,    # How each text is written, ending where the label goes
+) -> np.ndarray:
+    "Log-probabilities `(N, K)` of each label word's first token after each text's few-shot prompt"
+    label_ids = [tokenizer(' ' + w, add_special_tokens=False)['input_ids'][0] for w in label_words]
+    if len(set(label_ids)) < len(label_ids):
+        raise UsageError(f"label words {label_words}: their first tokens coincide; use words that start differently")
+    model.eval()
+    device = next(model.parameters()).device
+    context = getattr(model.config, 'block_size', None) or model.config.max_position_embeddings   # ours, GPT-2's
+    scores = []
+    for text in texts:   # the end of a prompt too long for the context is kept: the text and `Label:`
+        ids = tokenizer(few_shot_prompt(shots, text, template), add_special_tokens=False)['input_ids'][-context:]
+        scores.append(model(torch.tensor([ids], device=device)).logits[0, -1].float().log_softmax(-1)[label_ids].cpu())
+    return torch.stack(scores).numpy()
+
+# %% ../nbs/07_finetuning.ipynb #b87face7
+FT_METHODS = ('head', 'last', 'full', 'lora', 'adapter', 'prompt')
+
+def check_method(
+    method:str,    # The `ft_method` setting
+) -> str:
+    "`method` if it is one of `FT_METHODS`, else a `UsageError` naming the choices"
+    if method not in FT_METHODS:
+        hint = "; `all` is now `full`" if method == 'all' else ''
+        raise UsageError(f"ft_method={method!r}: use one of {', '.join(FT_METHODS)}{hint}")
+    return method
+
+def prepare_classifier(
+    model:GPTForSequenceClassification,    # A classifier fresh from `classifier_from`, changed in place
+    cfg:RunConfig,                         # `ft_method`; `ft_blocks`, `lora_r`, `lora_alpha`, `adapter_size`, `prompt_tokens`
+) -> GPTForSequenceClassification:
+    "Freeze `model` and add what `cfg.ft_method` trains: the head, the last blocks, all, LoRA, adapters or a soft prompt"
+    method = check_method(cfg.ft_method)
+    if method in ('head', 'last', 'full'): set_trainable(model, method, cfg.ft_blocks)
+    elif method == 'lora': add_lora(model, cfg.lora_r, cfg.lora_alpha)
+    elif method == 'adapter': add_adapters(model, cfg.adapter_size)
+    else: add_soft_prompt(model, cfg.prompt_tokens, cfg.seed)
+    return model
 
 # %% ../nbs/07_finetuning.ipynb #c060
 PROMPT_INTRO = ("Below is an instruction that describes a task. "
@@ -721,7 +915,7 @@ def cv_classify(
     base_dir,                 # Folder of the pretrained model each fold starts from
     seqs:list[list[int]],     # Token ids of each example
     y,                        # Class index of each example
-    cfg:RunConfig,            # The other fine-tuning settings
+    cfg:RunConfig,            # The other fine-tuning settings (`ft_method` and its size among them)
     labels:list[str],         # Class names, in class-index order
     k:int=3,                  # Number of folds
     seed:int=0,               # Random seed of the fold split
@@ -730,9 +924,7 @@ def cv_classify(
     run, scores = replace(cfg, **params), []
     for fold in kfold_indices(list(y), k, seed):
         train_part = np.setdiff1d(np.arange(len(y)), fold)
-        model = classifier_from(base_dir, labels, run.pooling)
-        if run.lora_r: add_lora(model, run.lora_r, run.lora_alpha)
-        else: set_trainable(model, run.ft_train, run.ft_blocks)
+        model = prepare_classifier(classifier_from(base_dir, labels, run.pooling), run)
         finetune(model, [{'input_ids': seqs[i], 'label': int(y[i])} for i in train_part], classify_collate, run)
         scores.append(validate_classifier([seqs[i] for i in fold], np.asarray(y)[fold])(model)['val_accuracy'])
     return {'mean': float(np.mean(scores)), 'std': float(np.std(scores)), 'scores': scores}
@@ -764,13 +956,13 @@ class SearchPanel:
         self,
         score,                            # `score(params) -> dict` with `mean` and `std`, e.g. from `cv_classify`
         lrs=(3e-4, 1e-3, 3e-3, 1e-2),     # Learning rates offered
-        ranks=(0, 2, 4, 8, 16),           # LoRA ranks offered (0: no LoRA)
+        ranks=(2, 4, 8, 16),              # LoRA ranks offered
         epochs=(1, 2, 3),                 # Epoch counts offered
     ):
         self.score, self.rows = score, []
         style = {'style': {'description_width': '90px'}}
         self.lr = W.SelectMultiple(options=list(lrs), value=list(lrs[1:3]), description='learning rate', **style)
-        self.rank = W.SelectMultiple(options=list(ranks), value=[ranks[1]], description='LoRA rank (0: full)', **style)
+        self.rank = W.SelectMultiple(options=list(ranks), value=[ranks[2]], description='LoRA rank', **style)
         self.epochs = W.SelectMultiple(options=list(epochs), value=[epochs[0]], description='epochs', **style)
         self.run = W.Button(description='Run', button_style='success')
         self.status, self.table = W.HTML(), W.HTML()
@@ -831,13 +1023,14 @@ def _save(model, tokenizer, out:Path, metrics:dict):
 def finetune_classify(
     model_dir,                    # A model folder with `tokenizer.json`, or a run folder holding `model/`
     data:str,                     # A labelled dataset file or Hub id, as `load_labeled` reads it
-    cfg:RunConfig,                # Fine-tuning settings (`ft_*`, `lora_*`, `pooling`, `class_weight`, `seed`, ...)
+    cfg:RunConfig,                # Fine-tuning settings (`ft_method` and its size, `ft_*`, `pooling`, `class_weight`, ...)
     out:Path,                     # Folder to write `model/`, `metrics.json` and `config.json` to
     text_column:str|None=None,    # Column of the text (default: the usual names)
     label_column:str|None=None,   # Column of the label (default: the usual names)
     resume:bool=False,            # Continue the run killed in `out` from its newest checkpoint
 ) -> dict:
     "Fine-tune a classifier on `data` (stratified 70/10/20 split); write the model and test metrics to `out`"
+    check_method(cfg.ft_method)
     model_path, out = model_folder(model_dir), _start(out, cfg)
     seed_everything(cfg.seed)   # the new head's weights, and LoRA's, are drawn from the seed
     texts, labels = load_labeled(data, text_column, label_column)
@@ -849,40 +1042,44 @@ def finetune_classify(
     if cfg.pooling not in POOLINGS: raise UsageError(f"pooling={cfg.pooling!r}: use one of {', '.join(POOLINGS)}")
     weights = balanced_weights(y[train_idx], len(classes)) if cfg.class_weight == 'balanced' else None
     tokenizer = hf_tokenizer(model_path/'tokenizer.json')
-    model = classifier_from(model_path, classes, cfg.pooling, weights)
-    if cfg.lora_r: add_lora(model, cfg.lora_r, cfg.lora_alpha)
-    else: set_trainable(model, cfg.ft_train, cfg.ft_blocks)
-    seqs = encode_texts(tokenizer, texts, model.config.block_size)
+    model = prepare_classifier(classifier_from(model_path, classes, cfg.pooling, weights), cfg)
+    room = model.config.block_size - (cfg.prompt_tokens if cfg.ft_method == 'prompt' else 0)   # a prompt takes k
+    seqs = encode_texts(tokenizer, texts, room)
+    state_bytes = adam_state_bytes(model)
     run = finetune(model, [{'input_ids': seqs[i], 'label': int(y[i])} for i in train_idx], classify_collate, cfg,
                    evaluate=validate_classifier([seqs[i] for i in val_idx], y[val_idx]), out=out, resume=resume,
                    on_epoch=lambda r: print(f"finetune: epoch {r['epoch']}: train loss {r['train_loss']:.4f}, "
                                             f"validation loss {r['val_loss']:.4f}, accuracy {r['val_accuracy']:.4f}"))
-    if cfg.lora_r: merge_lora(model)
+    if cfg.ft_method == 'lora': merge_lora(model)   # adapters and a soft prompt stay: they cannot be merged
     test_probs = predict_proba(model, [seqs[i] for i in test_idx])
     test_scores = classification_metrics(y[test_idx].tolist(), test_probs.argmax(1).tolist())
-    metrics = {'task': 'classify', 'data': data, 'classes': classes,
+    metrics = {'task': 'classify', 'method': cfg.ft_method, 'data': data, 'classes': classes,
                'train': len(train_idx), 'validation': len(val_idx), 'test': len(test_idx),
                'test_accuracy': test_scores['accuracy'],
                'test_f1': {c: test_scores['per_class'][i]['f1'] for i, c in enumerate(classes)},
-               'test_macro_f1': test_scores['f1'], 'confusion': test_scores['confusion'], **run}
+               'test_macro_f1': test_scores['f1'], 'confusion': test_scores['confusion'],
+               'adam_state_bytes': state_bytes, **run}
     if not PartialState().is_main_process: return metrics   # under torchrun, one process writes
     _save(model, tokenizer, out, metrics)
     f1s = ', '.join(f'{c} {f:.3f}' for c, f in metrics['test_f1'].items())
     print(f"finetune: test accuracy {test_scores['accuracy']:.4f}, F1 {f1s}"
-          f"; {run['trainable_params']:,} trainable parameters, {run['train_seconds']:.0f} s; wrote {out}")
+          f"; {cfg.ft_method}: {run['trainable_params']:,} trainable parameters, {run['train_seconds']:.0f} s; wrote {out}")
     return metrics
 
 # %% ../nbs/07_finetuning.ipynb #fa0cf7e2
 def finetune_instruct(
     model_dir,                # A model folder with a BPE `tokenizer.json`, or a run folder holding `model/`
     data:str|None,            # Instruction records: a JSON/JSONL file or Hub id (None: `load_instructions`'s default)
-    cfg:RunConfig,            # Fine-tuning settings (`ft_*`, `lora_*`, `seed`, ...)
+    cfg:RunConfig,            # Fine-tuning settings (`ft_method`: `full` or `lora`; `ft_*`, `lora_*`, `seed`, ...)
     out:Path,                 # Folder to write `model/`, `metrics.json`, `config.json` and `responses.json` to
     max_new_tokens:int=64,    # Most tokens generated per test response
     max_test:int=0,           # Score only the first this many test records (0: all)
     resume:bool=False,        # Continue the run killed in `out` from its newest checkpoint
 ) -> dict:
     "Instruction-tune a causal LM on `data` (85/5/10 split); save the model, responses, test ROUGE-L/BLEU before/after"
+    if check_method(cfg.ft_method) not in ('full', 'lora'):
+        raise UsageError(f"ft_method={cfg.ft_method}: instruction tuning trains `full` or `lora`; "
+                         "the other methods are for --task classify")
     model_path, out = model_folder(model_dir), _start(out, cfg)
     recs = load_instructions(data)
     tokenizer = hf_tokenizer(model_path/'tokenizer.json')
@@ -898,7 +1095,7 @@ def finetune_instruct(
     if not train_idx or not val_idx or not test_idx:
         raise UsageError(f"{data}: too few records fit in the model's {model.config.block_size}-token context")
     test_idx = test_idx[:max_test] if max_test else test_idx
-    if cfg.lora_r: add_lora(model, cfg.lora_r, cfg.lora_alpha, train=())
+    if cfg.ft_method == 'lora': add_lora(model, cfg.lora_r, cfg.lora_alpha, train=())
     collate = partial(instruct_collate, pad_id=tokenizer.eos_token_id)
     test_recs, val_coded = [recs[i] for i in test_idx], [coded[i] for i in val_idx]
     before = respond(model, tokenizer, test_recs, max_new_tokens)
@@ -908,7 +1105,7 @@ def finetune_instruct(
                    out=out, resume=resume,
                    on_epoch=lambda r: print(f"finetune: epoch {r['epoch']}: train loss {r['train_loss']:.4f}, "
                                             f"validation loss {r['val_loss']:.4f}"))
-    if cfg.lora_r: merge_lora(model)
+    if cfg.ft_method == 'lora': merge_lora(model)
     after = respond(model, tokenizer, test_recs, max_new_tokens)
     score_before, score_after = response_scores(before, test_recs), response_scores(after, test_recs)
     metrics = {'task': 'instruct', 'data': data, 'records': len(recs), 'too_long': fits.count(False),
@@ -927,7 +1124,7 @@ def finetune_instruct(
     return metrics
 
 # %% ../nbs/07_finetuning.ipynb #3e5a2ace
-from .exercises import exercise, call, expect_close, expect_equal
+from .exercises import exercise, call, describe, expect_close, expect_equal, ExerciseError
 
 # %% ../nbs/07_finetuning.ipynb #2fc83ff5
 @exercise('07.1', "Write `fgm_move(grad, epsilon)`: FGM's move of the input embeddings `(B, T, C)`, each example's of "
@@ -971,3 +1168,39 @@ def _check_07_4(answer):
         got = call(answer, list(ids), n)
         if isinstance(got, torch.Tensor): got = got.tolist()
         expect_equal(got, _response_labels(ids, n), f"the labels for input_ids={ids}, prompt_len={n}")
+
+# %% ../nbs/07_finetuning.ipynb #6c2c7353
+def _adapter_params(C, m, L, K): return 2 * L * (2 * C * m + m + C) + C * K + K
+
+@exercise('07.5', "Write `adapter_params(C, m, L, K)`: the trainable parameters of a frozen classifier with a bottleneck "
+          "adapter of width `m` after each attention and MLP of its `L` blocks, and a new head for `K` classes.",
+          solution=lambda: _adapter_params,
+          wrong=lambda: lambda C, m, L, K: 2 * L * 2 * C * m + C * K + K)   # forgot the adapters' biases
+def _check_07_5(answer):
+    for C, m, L, K in ((128, 16, 4, 2), (64, 8, 2, 3), (32, 1, 6, 5)):
+        adapters = sum(p.numel() for p in BottleneckAdapter(C, m).parameters()) * 2 * L   # counted on real modules
+        expect_equal(call(answer, C, m, L, K), adapters + C * K + K, f"the count for C={C}, m={m}, L={L}, K={K}")
+
+# %% ../nbs/07_finetuning.ipynb #4eaa9921
+def _prepend_prompt(P, E, mask):
+    B, k = E.shape[0], P.shape[0]
+    return torch.cat([P.expand(B, -1, -1), E], 1), torch.cat([torch.ones(B, k, dtype=mask.dtype), mask], 1)
+
+@exercise('07.6', "Write `prepend_prompt(P, E, mask)`: the soft prompt `P` `(k, C)` before each example's embeddings "
+          "`E` `(B, T, C)`, and the attention mask lengthened to match.", solution=lambda: _prepend_prompt,
+          wrong=lambda: lambda P, E, mask: (torch.cat([E, P.expand(E.shape[0], -1, -1)], 1),
+                                            torch.cat([mask, torch.ones(E.shape[0], P.shape[0], dtype=mask.dtype)], 1)))
+def _check_07_6(answer):
+    gen = torch.Generator().manual_seed(0)
+    for B, k, T, C in ((2, 3, 4, 5), (1, 1, 2, 3)):
+        P, E = torch.randn(k, C, generator=gen), torch.randn(B, T, C, generator=gen)
+        mask = torch.ones(B, T, dtype=torch.long)
+        mask[0, -1] = 0   # the first example is padded
+        got = call(answer, P.clone(), E.clone(), mask.clone())
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise ExerciseError(f"expected a pair (embeddings, mask), got {describe(got)}")
+        want = SoftPrompt(k, C)
+        with torch.no_grad(): want.weight.copy_(P)
+        want_embeds, want_mask = want(E, mask)
+        expect_close(got[0], want_embeds.detach(), f"the embeddings for B={B}, k={k}, T={T}, C={C}")
+        expect_equal(torch.as_tensor(got[1]).long(), want_mask, f"the mask for B={B}, k={k}, T={T}")

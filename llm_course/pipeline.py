@@ -7,32 +7,35 @@ Docs: https://llm-course.github.io/llm_course/pipeline.html.md"""
 # %% ../nbs/08b_pipeline.ipynb #515e2290
 from __future__ import annotations
 import json, time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['save_config', 'stage_prepare', 'stage_tokenize', 'stage_model', 'stage_train', 'stage_evaluate', 'stage_sample',
-           'pipeline']
+__all__ = ['ARCH_SETTINGS', 'MODEL_SETTINGS', 'save_config', 'stage_prepare', 'model_tokenizer', 'stage_tokenize', 'stage_model',
+           'stage_train', 'stage_evaluate', 'stage_sample', 'pipeline', 'init_folder', 'init_config', 'load_init_model',
+           'run_init', 'continue_pretraining']
 
 # %% ../nbs/08b_pipeline.ipynb #6efdd7a3
 from datasets import DatasetDict, load_from_disk
+from tokenizers import Tokenizer
 from .core import RunConfig, UsageError, seed_everything, write_atomic
 from .data import load_corpus, prepare_corpus, save_prepared
 from .evaluation import perplexity, plot_losses, sample_words, words_and_pairs
 from .generation import sample_texts
-from .model import GPT, config_from_run, export_model, n_params
+from .model import GPT, GPTConfig, config_from_run, export_model, n_params
 from .tokenization import BPETokenizer, CharTokenizer, TokenStream, hf_tokenizer, pack_tokens
 from .training import StreamBatches, fit, read_log
 
 # %% ../nbs/08b_pipeline.ipynb #c6376ad3
 def save_config(
-    cfg:RunConfig,  # The resolved run settings
-    out:Path,       # Run folder
-    profile:str,    # Name of the profile they came from
+    cfg:RunConfig,              # The resolved run settings
+    out:Path,                   # Run folder
+    profile:str,                # Name of the profile they came from
+    init_from:Path|None=None,   # The trained model a continued run starts from (None: from scratch)
 ):
-    "Write the resolved settings to `out/config.json`"
-    write_atomic(Path(out)/'config.json', json.dumps({'profile': profile, **asdict(cfg)}, indent=2))
-
+    "Write the resolved settings to `out/config.json`, with the model the run starts from, if any"
+    start = {'init_from': str(Path(init_from).resolve())} if init_from else {}
+    write_atomic(Path(out)/'config.json', json.dumps({'profile': profile, **asdict(cfg), **start}, indent=2))
 
 # %% ../nbs/08b_pipeline.ipynb #c86abd8f
 def stage_prepare(
@@ -55,39 +58,56 @@ def stage_prepare(
     return dsd, report
 
 # %% ../nbs/08b_pipeline.ipynb #890a731c
+def model_tokenizer(
+    folder:Path,  # A model folder, with the `tokenizer.json` it was trained with
+    out:Path,     # Run folder: the tokenizer is copied there unchanged
+) -> tuple:
+    "Copy `folder`'s `tokenizer.json` into `out` as it is; return it and the ids written between documents"
+    write_atomic(Path(out)/'tokenizer.json', (Path(folder)/'tokenizer.json').read_bytes())
+    hf_tok = Tokenizer.from_file(str(Path(out)/'tokenizer.json'))
+    end = hf_tok.token_to_id('<|endoftext|>')   # a BPE tokenizer's separator; a character tokenizer's is a blank line
+    return hf_tok, [end] if end is not None else hf_tok.encode('\n\n').ids
+
 def stage_tokenize(
     cfg:RunConfig,  # Run settings: `tokenizer` ('bpe' or 'char') and `vocab_size`
     out:Path,       # Run folder
     dsd=None,       # The prepared `DatasetDict` (None: read `out/dataset`)
+    tokenizer_from:Path|None=None,  # A model folder whose tokenizer to use as it is (continued pretraining): none trained
 ) -> dict:
-    "Train the tokenizer; write `tokenizer.json`, `train.bin`, `validation.bin` and `tokens.json`"
+    "Train the tokenizer (or take the model's); write `tokenizer.json`, `train.bin`, `validation.bin` and `tokens.json`"
     if dsd is None:
         if not (out/'dataset').exists():
             raise UsageError(f"{out}/dataset not found: run `llm-course prepare --out {out}` first")
         dsd = load_from_disk(str(out/'dataset'))
-    if cfg.tokenizer == 'bpe':
+    if tokenizer_from is not None:
+        hf_tok, separator = model_tokenizer(tokenizer_from, out)
+    elif cfg.tokenizer == 'bpe':
         tokenizer = BPETokenizer().train(dsd['train']['text'], cfg.vocab_size)
         separator = [tokenizer.special_tokens['<|endoftext|>']]
     elif cfg.tokenizer == 'char':
         tokenizer = CharTokenizer().train('\n\n'.join(dsd['train']['text']) + '\n\n')
         separator = tokenizer.encode('\n\n')
     else: raise UsageError(f"tokenizer={cfg.tokenizer!r}: use bpe or char")
-    hf_tok = tokenizer.to_hf(out/'tokenizer.json')
+    if tokenizer_from is None: hf_tok = tokenizer.to_hf(out/'tokenizer.json')
     counts = {s: pack_tokens(dsd[s]['text'], hf_tok, out/f'{s}.bin', separator) for s in ('train', 'validation')}
-    info = {'tokenizer': cfg.tokenizer, 'vocab_size': tokenizer.vocab_size,
-            **{f'{s}_tokens': n for s, n in counts.items()}}
+    origin = {'tokenizer_from': str(Path(tokenizer_from).resolve())} if tokenizer_from is not None else {}
+    info = {'tokenizer': cfg.tokenizer, 'vocab_size': hf_tok.get_vocab_size(),
+            **{f'{s}_tokens': n for s, n in counts.items()}, **origin}
     write_atomic(out/'tokens.json', json.dumps(info, indent=2))
-    print(f"tokenize: {cfg.tokenizer} vocabulary of {tokenizer.vocab_size}; {counts['train']:,} train and "
+    made = f"the model's {cfg.tokenizer} vocabulary" if tokenizer_from is not None else f"{cfg.tokenizer} vocabulary"
+    print(f"tokenize: {made} of {info['vocab_size']}; {counts['train']:,} train and "
           f"{counts['validation']:,} validation tokens")
     return info
 
 # %% ../nbs/08b_pipeline.ipynb #4b6ca762
 def stage_model(
-    cfg:RunConfig,  # Run settings: the model's shape and `seed`
-    out:Path,       # Run folder, with the `tokens.json` of `stage_tokenize`
+    cfg:RunConfig,             # Run settings: the model's shape and `seed`
+    out:Path,                  # Run folder, with the `tokens.json` of `stage_tokenize`
+    init_from:Path|None=None,  # A trained model folder to start from (its shape in `cfg`: see `init_config`)
 ) -> GPT:
-    "The run's GPT at initialisation: seeded with `cfg.seed`, sized for the run's vocabulary"
+    "The run's GPT at initialisation: seeded with `cfg.seed`, sized for the run's vocabulary; or the model at `init_from`"
     vocab_size = json.loads((out/'tokens.json').read_text())['vocab_size']
+    if init_from is not None: return load_init_model(cfg, out, init_from)
     seed_everything(cfg.seed)
     return GPT(config_from_run(cfg, vocab_size))
 
@@ -171,6 +191,131 @@ def pipeline(
     write_atomic(out/'metrics.json', json.dumps(metrics, indent=2))
     print(f"pipeline: done in {metrics['wall_seconds']:.0f} s; validation loss {before['loss']:.3f} -> "
           f"{after['loss']:.3f}; wrote {out}")
+    return metrics
+
+# %% ../nbs/08b_pipeline.ipynb #ba64c32f
+ARCH_SETTINGS = {'vocab_size': 'vocab_size', 'n_layer': 'n_layer', 'n_head': 'n_head', 'n_embd': 'n_embd',
+                 'block_size': 'block_size', 'bias': 'bias', 'pos_emb': 'pos_emb', 'norm': 'norm', 'mlp': 'mlp',
+                 'tie_embeddings': 'tie_word_embeddings'}   # run setting -> its name in the model's config.json
+MODEL_SETTINGS = (*ARCH_SETTINGS, 'tokenizer')   # what a continued run takes from its model
+
+def init_folder(
+    path:Path,  # A trained model folder (`RUN/model`), or the run folder that holds it
+) -> tuple[Path, dict]:
+    "The model folder at `path`, checked to hold a course GPT and its tokenizer; and the model's `config.json`"
+    folder = Path(path).expanduser()
+    if (folder/'model'/'config.json').exists(): folder = folder/'model'
+    if not ((folder/'config.json').exists() and (folder/'tokenizer.json').exists()):
+        raise UsageError(f"--init-from {path}: no trained model there (config.json and tokenizer.json); pass a model "
+                         "folder written by `llm-course pipeline` or `train` (RUN/model), or its run folder")
+    config = json.loads((folder/'config.json').read_text())
+    if config.get('model_type') != GPTConfig.model_type:
+        raise UsageError(f"--init-from {path}: a {config.get('model_type')!r} model; continued pretraining takes the "
+                         f"course's GPT ({GPTConfig.model_type!r}), as `llm-course pipeline` or `train` writes it")
+    return folder.resolve(), config
+
+# %% ../nbs/08b_pipeline.ipynb #68edf41d
+def _refuse_contradictions(cfg:RunConfig, fixed:dict, given, source:str):
+    "A `UsageError` for the first setting set by hand (`given`) whose value in `cfg` is not the one `source` fixes"
+    for setting, value in fixed.items():
+        if setting in given and getattr(cfg, setting) != value:
+            raise UsageError(f"--set {setting}={getattr(cfg, setting)}: {source} has {setting}={value}, and a "
+                             f"continued run keeps its model's architecture and tokenizer; drop --set {setting}, or "
+                             "train from scratch without --init-from")
+
+def init_config(
+    cfg:RunConfig,   # Run settings: a profile with the `--set` overrides applied
+    init_from:Path,  # The trained model: a model folder, or a run folder that holds one in `model/`
+    given=(),        # Names of the settings set by hand (`--set`): one that contradicts the model is refused
+) -> tuple[RunConfig, Path]:
+    "`cfg` with the architecture and the tokenizer of the model at `init_from`; and the model's folder"
+    folder, config = init_folder(init_from)
+    vocab = Tokenizer.from_file(str(folder/'tokenizer.json')).get_vocab()
+    if len(vocab) != config['vocab_size']:
+        raise UsageError(f"--init-from {init_from}: its tokenizer has {len(vocab)} tokens, its model "
+                         f"{config['vocab_size']}; pass the folder `export_model` wrote, with the model's own tokenizer")
+    fixed = {setting: config[name] for setting, name in ARCH_SETTINGS.items()}
+    fixed['tokenizer'] = 'bpe' if '<|endoftext|>' in vocab else 'char'
+    _refuse_contradictions(cfg, fixed, given, f"the model in {folder}")
+    return replace(cfg, **fixed), folder
+
+# %% ../nbs/08b_pipeline.ipynb #f66af2e8
+def _same_tokenizer(out:Path, folder:Path):
+    "Refuse a run folder whose `tokenizer.json` (the one its token files were made with) is not the model's"
+    if (Path(out)/'tokenizer.json').read_bytes() != (Path(folder)/'tokenizer.json').read_bytes():
+        raise UsageError(f"{out}/tokenizer.json is not the tokenizer of {folder}: the run's token files were made with "
+                         f"another; delete {out}/tokens.json to tokenize again with the model's, or prepare a new --out")
+
+def load_init_model(
+    cfg:RunConfig,   # Run settings, with the model's shape (`init_config`); `dropout` is the run's
+    out:Path,        # Run folder, tokenized with the model's tokenizer
+    init_from:Path,  # The trained model folder, or its run folder
+) -> GPT:
+    "The trained model at `init_from`, checked against the run: its settings, and the tokenizer of its token files"
+    folder, config = init_folder(init_from)
+    _refuse_contradictions(cfg, {s: config[name] for s, name in ARCH_SETTINGS.items()}, ARCH_SETTINGS,
+                           f"the model in {folder}")
+    _same_tokenizer(out, folder)
+    return GPT.from_pretrained(folder, dropout=cfg.dropout)
+
+# %% ../nbs/08b_pipeline.ipynb #373b66dd
+def run_init(
+    cfg:RunConfig,             # Run settings (on resume: those the run started with)
+    out:Path,                  # Run folder
+    init_from:Path|None=None,  # The trained model to start from (`--init-from`), or None: from scratch
+    given=(),                  # Names of the settings set by hand (`--set`)
+    resume:bool=False,         # Resuming the run in `out`: the start its `config.json` recorded is kept
+) -> tuple[RunConfig, Path|None]:
+    "The run's settings and the model folder it starts from: `init_config`'s for a new run, the recorded on resume"
+    if resume:
+        saved = json.loads((Path(out)/'config.json').read_text()) if (Path(out)/'config.json').exists() else {}
+        recorded = saved.get('init_from')
+        if init_from is not None and str(init_folder(init_from)[0]) != recorded:
+            raise UsageError(f"--resume --init-from {init_from}: the run in {out} started from "
+                             f"{recorded or 'scratch'}; resume it without --init-from")
+        if recorded is None: return cfg, None
+        fixed = {s: saved[s] for s in MODEL_SETTINGS}
+        _refuse_contradictions(cfg, fixed, given, f"the run in {out}, started from {recorded},")
+        return replace(cfg, **fixed), Path(recorded)
+    if init_from is None: return cfg, None
+    cfg, folder = init_config(cfg, init_from, given)
+    if (Path(out)/'tokens.json').exists(): _same_tokenizer(out, folder)
+    return cfg, folder
+
+# %% ../nbs/08b_pipeline.ipynb #46ae5825
+def continue_pretraining(
+    init_from:Path|None,  # The trained model: a model folder, or a run folder (None on resume: the recorded one)
+    cfg:RunConfig,        # Run settings: the new corpus (`data`) and the training's; the shape is taken from the model
+    out:Path,             # Run folder: a prepared one, or a new one (the corpus is prepared first)
+    profile:str='cpu',    # Name of the profile `cfg` came from, recorded in `config.json`
+    given=(),             # Names of the settings set by hand: one that contradicts the model is a `UsageError`
+    resume:bool=False,    # Continue from the newest checkpoint in `out/checkpoints`
+    progress:bool=True,   # Show the training's progress bar
+) -> dict:
+    "Continue pretraining the model at `init_from` on `cfg.data` into `out`, keeping its tokenizer and architecture"
+    start, out = time.perf_counter(), Path(out)
+    cfg, folder = run_init(cfg, out, init_from, given, resume)   # refused here, before anything is written
+    if folder is None: raise UsageError(f"--resume: the run in {out} started from scratch; resume it with `train`")
+    if not (out/'dataset').exists():
+        out.mkdir(parents=True, exist_ok=True)
+        stage_prepare(cfg, out)
+    print(f"init: {folder}; " + ', '.join(f'{k}={getattr(cfg, k)}' for k in MODEL_SETTINGS))
+    if not (out/'tokens.json').exists(): stage_tokenize(cfg, out, tokenizer_from=folder)
+    save_config(cfg, out, profile, folder)
+    dsd = load_from_disk(str(out/'dataset'))
+    model = stage_model(cfg, out, folder)
+    before = stage_evaluate(model, out, dsd)
+    model, training = stage_train(cfg, out, model, resume=resume, progress=progress)
+    after = stage_evaluate(model, out, dsd)
+    export_model(model, out/'tokenizer.json', out/'model')
+    metrics = {'init_from': str(folder), 'profile': profile, 'data': cfg.data, 'initial_val_loss': before['loss'],
+               'val_loss': after['loss'], 'val_perplexity': after['perplexity'],
+               'val_bits_per_byte': after['bits_per_byte'], 'train_loss': training['train_loss'],
+               'tokens_per_s': training['tokens_per_s'], 'wall_seconds': time.perf_counter() - start,
+               'tokens': json.loads((out/'tokens.json').read_text()), 'training': training}
+    write_atomic(out/'metrics.json', json.dumps(metrics, indent=2))
+    print(f"continue: validation loss {before['loss']:.3f} -> {after['loss']:.3f} on {cfg.data} after "
+          f"{training['steps']} steps; wrote {out}")
     return metrics
 
 # %% ../nbs/08b_pipeline.ipynb #ex08b-08

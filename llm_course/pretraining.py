@@ -10,7 +10,8 @@ import math, random
 
 # %% auto #0
 __all__ = ['POSITION_KINDS', 'mask_tokens', 'masking_rates', 'random_segmentation', 'span_corrupt', 'span_restore', 'MaskedLM',
-           'offset_map', 'alibi_slopes', 'alibi_bias', 'PositionBlock', 'PositionLM']
+           'offset_map', 'alibi_slopes', 'alibi_bias', 'PositionBlock', 'PositionLM', 'strip_docstrings', 'stdlib_code',
+           'replay_tokens']
 
 # %% ../nbs/06b_pretraining.ipynb #ebecc1b8
 import numpy as np
@@ -20,6 +21,7 @@ from torch import nn
 from fastcore.basics import patch
 from .attention import causal_mask, split_heads, merge_heads, rope_angles, apply_rope
 from .seq2seq import EncoderLayer, sinusoidal_positions
+from .tokenization import read_tokens
 
 # %% ../nbs/06b_pretraining.ipynb #2e45df01
 from .exercises import exercise, call, describe, expect_close, expect_equal, ExerciseError
@@ -227,6 +229,70 @@ def forward(
     for block in self.blocks: x = block(x, bias.to(x), rope)
     return self.ln_f(x) @ self.embed.weight.T
 
+# %% ../nbs/06b_pretraining.ipynb #5a38b706
+import ast, sysconfig
+from pathlib import Path
+
+# %% ../nbs/06b_pretraining.ipynb #696dd5e2
+def strip_docstrings(
+    source:str,  # Python source code
+) -> str:
+    "`source` without its docstrings (a body left empty gets `pass`): the code and its comments"
+    drop = {}
+    for node in ast.walk(ast.parse(source)):
+        has_body = isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        if has_body and ast.get_docstring(node, clean=False) is not None:
+            doc = node.body[0]
+            if doc.lineno > getattr(node, 'lineno', 0):   # not on the `def` line itself
+                drop[doc.lineno - 1] = (doc.end_lineno, len(node.body) == 1, doc.col_offset)
+    lines, out, i = source.replace('\r\n', '\n').replace('\r', '\n').split('\n'), [], 0
+    while i < len(lines):
+        if i not in drop:
+            out.append(lines[i])
+            i += 1
+            continue
+        i, alone, indent = drop[i]
+        if alone: out.append(' ' * indent + 'pass')
+    return '\n'.join(out)
+
+# %% ../nbs/06b_pretraining.ipynb #42b931a9
+def stdlib_code(
+    out:Path,               # Folder to write the `.py` files into (created)
+    max_chars:int=600_000,  # Stop after the file that brings the characters written to this many
+    source:Path|None=None,  # Folder of `.py` files (default: this interpreter's standard library)
+) -> Path:
+    "The standard library's own modules, docstrings removed, copied into `out` in name order: a code corpus"
+    source = Path(source or sysconfig.get_paths()['stdlib'])
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for path in sorted(source.glob('*.py')):
+        if written >= max_chars: break
+        if path.name.startswith('_'): continue   # private modules: C accelerator fallbacks and the like
+        try: code = strip_docstrings(path.read_text(encoding='utf-8'))
+        except (SyntaxError, UnicodeDecodeError, ValueError): continue
+        (out/path.name).write_text(code, encoding='utf-8')
+        written += len(code)
+    return out
+
+# %% ../nbs/06b_pretraining.ipynb #b15f1dd9
+def replay_tokens(
+    new:Path,         # The new domain's training tokens (a `train.bin` of `pack_tokens`): rewritten with the mix
+    old:Path,         # The old domain's training tokens, made with the same tokenizer
+    share:float,      # Share of the mixed stream that comes from `old` (0 <= share < 1)
+    vocab_size:int,   # Vocabulary size of the tokenizer (decides the token files' dtype)
+    chunk:int=512,    # Old tokens are taken in runs of this many consecutive tokens
+    seed:int=0,       # Seed of the draw of the old runs
+) -> int:
+    "Append runs of `old` tokens to `new` so that `share` of the stream is old (replay); return the old tokens added"
+    if not 0 <= share < 1: raise ValueError(f"share={share}: must be at least 0 and below 1")
+    fresh, past = np.array(read_tokens(new, vocab_size)), read_tokens(old, vocab_size)
+    want = round(len(fresh) * share / (1 - share))
+    starts = np.random.default_rng(seed).integers(0, len(past) - chunk, size=-(-want // chunk))
+    replay = np.concatenate([past[s:s + chunk] for s in starts] or [past[:0]])[:want]
+    np.concatenate([fresh, replay]).astype(fresh.dtype).tofile(new)
+    return len(replay)
+
 # %% ../nbs/06b_pretraining.ipynb #79729a77
 def _bert_shares(p, mask_share, random_share):
     return (p * mask_share, p * random_share, p * (1 - mask_share - random_share), 1 - p)
@@ -267,3 +333,23 @@ def _check_06b_4(answer):
         inputs, targets = span_corrupt(ids, list(range(100, 120)), rng=rng)
         expect_equal(call(answer, inputs, targets, list(range(100, 120))), ids,
                      f"restore of {n} tokens 0..{n - 1} (inputs {inputs})")
+
+# %% ../nbs/06b_pretraining.ipynb #7d71b95c
+def _replay_needed(new_tokens, share):
+    "Old tokens to add to `new_tokens` so that they make `share` of the mix: old / (new + old) = share"
+    return round(new_tokens * share / (1 - share))
+
+def _replay_share_of_new(new_tokens, share):
+    "A typical slip: the share taken of the new tokens, so the old ones end up a smaller share of the mix"
+    return round(new_tokens * share)
+
+@exercise('06b.5', "Write `replay_needed(new_tokens, share)`: the old-domain tokens to add to `new_tokens` new-domain "
+          "tokens so that `share` of the mixed stream is old.",
+          solution=lambda: _replay_needed, wrong=lambda: _replay_share_of_new)
+def _check_06b_5(answer):
+    for new_tokens, share in ((1000, 0.2), (191_788, 0.1), (5000, 0.0), (300, 0.5)):
+        got, want = call(answer, new_tokens, share), _replay_needed(new_tokens, share)
+        number = isinstance(got, (int, float, np.integer, np.floating)) and not isinstance(got, bool)
+        if not number or abs(got - want) > 1:
+            mix = f"; then old tokens are {got / (new_tokens + got):.1%} of the mix, not {share:.0%}" if number else ''
+            raise ExerciseError(f"replay_needed({new_tokens}, {share}): expected {want}, got {describe(got)}{mix}")

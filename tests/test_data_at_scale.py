@@ -188,3 +188,16 @@ def test_errors_name_the_input_and_the_fix(corpora, tmp_path):
     bad = tmp_path/'bad'; bad.mkdir(); (bad/'a.bin').write_bytes(b'\x00' * 10); (bad/'b.txt').write_text('')
     with pytest.raises(UsageError, match=r'no usable text found \(skipped .*a.bin: binary'):
         prepare_datatrove(load_profile('tiny', {'data': str(bad)}), tmp_path/'o', tasks=2)
+
+def test_cli_prepare_engine_datatrove(native, tmp_path, capsys):
+    "`llm-course prepare --engine datatrove` writes what `prepare` writes; its options without the engine are refused"
+    from llm_course.cli import main
+    cfg, reference = native['hostile, defaults']
+    args = ['prepare', '--profile', 'tiny', '--set', 'max_docs=0', '--data', cfg.data]
+    main(args + ['--out', str(tmp_path/'dt'), '--engine', 'datatrove', '--tasks', '2', '--workers', '2'])
+    _assert_same(reference, tmp_path/'dt')
+    assert 'prepare (datatrove, local, 2 tasks on 2 workers)' in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e: main(args + ['--out', str(tmp_path/'native'), '--workers', '2'])
+    assert e.value.code == 2
+    assert '--executor, --tasks and --workers are options of --engine datatrove' in capsys.readouterr().err
+    assert not (tmp_path/'native').exists()   # refused before anything was written

@@ -11,12 +11,13 @@ needs_data = pytest.mark.skipif(DATA is None, reason='LLM_COURSE_DATA is not set
 @needs_data
 def test_classify_lora(tiny_run, tmp_path):
     out = tmp_path/'spam'
-    r = llm_course('finetune', '--task', 'classify', '--model', tiny_run/'model', '--out', out, '--profile', 'tiny', '--lora-r', '4',
-                   '--set', 'ft_lr=3e-3')
+    r = llm_course('finetune', '--task', 'classify', '--model', tiny_run/'model', '--out', out, '--profile', 'tiny', '--method', 'lora',
+                   '--lora-r', '4', '--set', 'ft_lr=3e-3')
     m = json.loads((out/'metrics.json').read_text())
     assert m['test_accuracy'] > 0.866, m['test_accuracy']          # better than always answering `ham`
     assert set(m['test_f1']) == {'ham', 'spam'} and m['test'] == 1114   # 20% of each class: 965 ham + 149 spam
-    assert m['trainable_params'] < 100_000
+    assert m['trainable_params'] < 100_000 and m['method'] == 'lora'
+    assert m['adam_state_bytes'] == 8 * m['trainable_params']   # two fp32 moments per trainable weight
     from transformers import pipeline
     from llm_course import finetuning  # noqa: F401, registers the classifier with AutoModelForSequenceClassification
     clf = pipeline('text-classification', model=str(out/'model'), tokenizer=str(out/'model'))
@@ -54,14 +55,60 @@ def test_bad_input(tiny_run, tmp_path):
              '--lora-r -1': ['--task', 'classify', '--model', tiny_run, '--lora-r', '-1', '--out', tmp_path/'o3'],
              'too few records fit': ['--task', 'instruct', '--model', tiny_run, '--data', DATA/'instruction_data.json' if DATA else 'x',
                                      '--out', tmp_path/'o4'] if DATA else None,
-             "ft_train='some'": ['--task', 'classify', '--model', tiny_run, '--data', DATA/'sms_spam.tsv' if DATA else 'x',
-                                 '--set', 'ft_train=some', '--out', tmp_path/'o5'] if DATA else None}
+             'ft_train is now ft_method': ['--task', 'classify', '--model', tiny_run, '--set', 'ft_train=all', '--out', tmp_path/'o5'],
+             '`all` is now `full`': ['--task', 'classify', '--model', tiny_run, '--set', 'ft_method=all', '--out', tmp_path/'o6'],
+             'but the method is full; add --method lora': ['--task', 'classify', '--model', tiny_run, '--lora-r', '4',
+                                                          '--out', tmp_path/'o7'],
+             '--prompt-tokens 0: must be at least 1': ['--task', 'classify', '--model', tiny_run, '--method', 'prompt',
+                                                      '--prompt-tokens', '0', '--out', tmp_path/'o8'],
+             'instruction tuning trains `full` or `lora`': ['--task', 'instruct', '--model', tiny_run, '--method', 'adapter',
+                                                           '--out', tmp_path/'o9']}
     for want, args in cases.items():
         if args is None: continue
         r = llm_course('finetune', *args, check=False)
         assert r.returncode == 2, (want, r.stderr[-2000:])
         last = r.stderr.strip().splitlines()[-1]   # (above it, at most transformers' weight-loading bar)
         assert last.startswith('llm-course finetune: error: ') and want in last, (want, r.stderr)
+
+@pytest.mark.parametrize('method', ['adapter', 'prompt'])
+def test_classify_adapter_prompt_reload(tiny_run, small_labels, tmp_path, method):
+    "An adapter or prompt classifier is saved unmerged, reloads with its adapters or prompt, and scores as the run did"
+    out = tmp_path/method
+    llm_course('finetune', '--task', 'classify', '--model', tiny_run, '--data', small_labels, '--profile', 'tiny',
+               '--method', method, '--adapter-size' if method == 'adapter' else '--prompt-tokens', '4',
+               '--set', 'ft_lr=3e-3', '--out', out)
+    m = json.loads((out/'metrics.json').read_text())
+    import numpy as np
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from llm_course.finetuning import encode_texts, load_labeled, predict_proba, stratified_split
+    model = AutoModelForSequenceClassification.from_pretrained(out/'model')
+    key = 'adapter_size' if method == 'adapter' else 'prompt_tokens'
+    assert getattr(model.config, key) == 4 and m['method'] == method
+    names = [n for n, _ in model.named_parameters()]
+    assert any(f'.{method}.' in n or n.startswith(f'{method}.') for n in names), names[:5]
+    texts, labels = load_labeled(str(small_labels))
+    classes = sorted(set(labels))
+    test_idx = stratified_split(labels, seed=json.loads((out/'config.json').read_text())['seed'])[2]
+    tok = AutoTokenizer.from_pretrained(out/'model')
+    room = model.config.block_size - (4 if method == 'prompt' else 0)
+    pred = predict_proba(model, encode_texts(tok, [texts[i] for i in test_idx], room)).argmax(1)
+    accuracy = float(np.mean(pred == np.array([classes.index(labels[i]) for i in test_idx])))
+    assert abs(accuracy - m['test_accuracy']) < 1e-9, (accuracy, m['test_accuracy'])   # the saved model is the one scored
+
+@needs_data
+def test_classify_chosen_columns(tiny_run, tmp_path):
+    "A CSV whose text and label columns have other names, named with --text-column and --label-column"
+    rows = [line.split('\t', 1) for line in (DATA/'sms_spam.tsv').read_text(encoding='utf-8').splitlines()[:120]]
+    import csv
+    with open(tmp_path/'msgs.csv', 'w', newline='', encoding='utf-8') as f:
+        w = csv.writer(f)
+        w.writerow(['text', 'body', 'verdict'])   # `text` is a decoy the usual names would pick
+        w.writerows([['x', text, label] for label, text in rows])
+    out = tmp_path/'cols'
+    llm_course('finetune', '--task', 'classify', '--model', tiny_run, '--data', tmp_path/'msgs.csv', '--profile', 'tiny',
+               '--method', 'head', '--text-column', 'body', '--label-column', 'verdict', '--out', out)
+    m = json.loads((out/'metrics.json').read_text())
+    assert m['classes'] == ['ham', 'spam'] and m['train'] + m['validation'] + m['test'] == 120
 
 def log_rows(path):
     "(step, train loss, validation loss or '') of each row of a log.csv"
