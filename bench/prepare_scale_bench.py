@@ -5,7 +5,7 @@ wall time, documents/s and MB/s of:
 1. our `prepare` (chapter 01: `load_corpus` + `prepare_corpus` + `save_prepared`), with 1 and 2 processes;
 2. datatrove's own equivalent steps: `GopherQualityFilter`, `GopherRepetitionFilter`, `C4QualityFilter`,
    `FineWebQualityFilter` and its four MinHash stages (16 buckets of 8 hashes, 5-grams, as our 16 bands of 8 rows),
-   with our word tokenizer (its English one needs NLTK data, a download), with 1 task and with 2 tasks on 2 workers;
+   with our word tokenizer (its English one is spaCy's, not a dependency here), with 1 task and with 2 tasks on 2 workers;
 3. ours on datatrove (`prepare_datatrove`, local executor) with 1 worker and with 2 workers,
 
 and checks that 3 wrote the same dataset as 1. Ours runs cleaning and PII masking too; datatrove's own does neither.

@@ -601,7 +601,7 @@ def prepare_datatrove(
 
 # %% ../nbs/01b_data_at_scale.ipynb #67ff9730
 class CourseWordTokenizer(WordTokenizer):
-    "A datatrove word tokenizer from chapter 01's `words_of` and sentence ends: no NLTK data to download"
+    "A datatrove word tokenizer from chapter 01's `words_of` and sentence ends: no spaCy needed"
     def __init__(self):
         super().__init__('en')
     def word_tokenize(self, text:str) -> list[str]: return words_of(text)
