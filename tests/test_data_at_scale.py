@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip('datatrove')
-from test_prepare import PAGE, STORY
+from test_prepare import PAGE, STORY, write_messy_files
 
 from llm_course.core import load_profile
 from llm_course.pipeline import stage_prepare
@@ -16,30 +16,17 @@ from llm_course.data_at_scale import prepare_datatrove
 
 def _hostile(d: Path) -> Path:
     "A folder of the files found in the wild (tests/test_prepare.py's, in one folder): what `prepare` keeps and skips"
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-    from llm_course.data import text_pdf
     d.mkdir(); (d/'sub').mkdir()
+    write_messy_files(d)
     (d/'page.html').write_text(PAGE)
     (d/'sub'/'copy.html').write_text(PAGE.replace('Saturday', 'Sunday'))          # a near-duplicate page
     (d/'sub'/'same.html').write_text(PAGE)                                        # an exact copy
     (d/'story.txt').write_text(STORY)
     (d/'notes.txt').write_text('Plain notes about the harbour and its history.\n\nA second paragraph of notes.\n')
     (d/'image.png').write_bytes(b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR')
-    (d/'latin1.txt').write_bytes('caf\xe9 cr\xe8me'.encode('latin-1'))
     (d/'empty.txt').write_text('')
     (d/'blank.txt').write_text('   \n\n  \n')
     (d/'broken.jsonl').write_text('{"text": "unterminated\n')
-    lines = [json.dumps({'text': f'{STORY} Record {i}.'}) for i in range(5)]
-    (d/'records.jsonl').write_text('\n'.join(lines) + '\n{"text": "cut off by a cra')
-    (d/'rows.csv').write_text(f'id,text\n1,"{STORY} First row."\n2,"x",extra\n3,"{STORY} Third row."\n')
-    (d/'paper.pdf').write_bytes(text_pdf(['A paper about lighthouses and the keepers who lived in them.', '']))
-    with open(d/'crawl.warc', 'wb') as f:
-        w = WARCWriter(f, gzip=False)
-        http = StatusAndHeaders('200 OK', [('Content-Type', 'text/html')], protocol='HTTP/1.1')
-        w.write_record(w.create_warc_record('https://harbour.example/news', 'response',
-                                            payload=io.BytesIO(PAGE.encode()), http_headers=http))
-    (d/'gone.txt').symlink_to(d/'nowhere.txt')
     (d/'long_line.txt').write_text(' '.join(f'w{i}' for i in range(200_000)))   # one 1.5 MB line, cut into documents
     (d/'menu.txt').write_text('\n'.join(['Home', 'About us', 'Shop', 'Contact', 'Login', 'Cart'] * 3))
     (d/'code.txt').write_text(PAGE.split('<p>')[1] + '\nint main() { return 0; }')

@@ -70,15 +70,13 @@ def test_unknown_filter_is_refused(tmp_path):
     r = llm_course('prepare', '--profile', 'tiny', '--set', 'filters=gopher', '--out', tmp_path/'o', check=False)
     assert r.returncode == 2 and 'unknown gopher' in r.stderr
 
-def test_a_bad_record_costs_that_record_not_its_file(tmp_path):
-    """A folder as a user with messy data has it: a JSON Lines file whose last line was cut off, a CSV file with a bad
-    row, a paper with a blank page, a crawl, a dangling link and a Latin-1 file. Every good record is kept; every bad
-    record is in the report with its file, where it was and why; a skipped file's reason says how to fix it"""
+def write_messy_files(d):
+    """Into folder `d`: a JSON Lines file cut off mid-line, a CSV with a bad row, a paper with a blank page, a crawl, a
+    dangling link and a Latin-1 file (also used by tests/test_data_at_scale.py)"""
     import io
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
     from llm_course.data import text_pdf
-    d = tmp_path/'in'; d.mkdir()
     lines = [json.dumps({'text': f'{STORY} Record {i}.'}) for i in range(5)]
     (d/'records.jsonl').write_text('\n'.join(lines) + '\n{"text": "cut off by a cra')
     (d/'rows.csv').write_text(f'id,text\n1,"{STORY} First row."\n2,"x",extra\n3,"{STORY} Third row."\n')
@@ -90,6 +88,13 @@ def test_a_bad_record_costs_that_record_not_its_file(tmp_path):
                                             payload=io.BytesIO(PAGE.encode()), http_headers=http))
     (d/'gone.txt').symlink_to(d/'nowhere.txt')
     (d/'latin1.txt').write_bytes('caf\xe9 cr\xe8me br\xfbl\xe9e, a dessert of the lighthouse keeper'.encode('latin-1'))
+
+def test_a_bad_record_costs_that_record_not_its_file(tmp_path):
+    """A folder as a user with messy data has it: a JSON Lines file whose last line was cut off, a CSV file with a bad
+    row, a paper with a blank page, a crawl, a dangling link and a Latin-1 file. Every good record is kept; every bad
+    record is in the report with its file, where it was and why; a skipped file's reason says how to fix it"""
+    d = tmp_path/'in'; d.mkdir()
+    write_messy_files(d)
     r = llm_course('prepare', '--profile', 'tiny', '--data', d, '--out', tmp_path/'o', '--set', 'filters=none',
                    '--set', 'dedup_threshold=0')   # the records are near-copies of each other on purpose
     report = json.loads((tmp_path/'o'/'report.json').read_text())
